@@ -1,0 +1,184 @@
+"""Runs the Pulumi program under the mock runtime and records every registration.
+
+The stock ``MockMonitor`` keeps only URN, id and state. Plans and policy checks need what the
+engine sees: parent, dependencies, property dependencies, protect/retain flags, the inputs as
+sent (engine names) and the stack outputs. ``RecordingMonitor`` captures those from the
+``RegisterResourceRequest`` itself, then defers to the stock monitor.
+"""
+
+from __future__ import annotations
+
+import logging
+import runpy
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc, settings
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.sync_await import _sync_await
+from pulumi.runtime.proto import resource_pb2
+from google.protobuf import empty_pb2
+
+from fleetctl.mocks import AwsMocks
+from fleetctl.project import PROJECT_ROOT, StackSettings, load_stack_settings
+
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+@dataclass
+class RecordedResource:
+    """One ``RegisterResource`` call as the engine received it, plus the mock's outputs."""
+
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str | None
+    dependencies: list[str]
+    property_dependencies: dict[str, list[str]]
+    inputs: dict[str, Any]
+    outputs: dict[str, Any] = field(default_factory=dict)
+    id: str | None = None
+    provider: str | None = None
+    protect: bool = False
+    retain_on_delete: bool = False
+    delete_before_replace: bool = False
+    ignore_changes: list[str] = field(default_factory=list)
+    aliases: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Recording:
+    project: str
+    stack: str
+    config: dict[str, str]
+    resources: list[RecordedResource]
+    outputs: dict[str, Any]
+
+    def by_type(self, type_token: str) -> list[RecordedResource]:
+        return [r for r in self.resources if r.type == type_token]
+
+    def by_urn(self) -> dict[str, RecordedResource]:
+        return {r.urn: r for r in self.resources}
+
+    def one(self, type_token: str, name: str) -> RecordedResource:
+        matches = [r for r in self.by_type(type_token) if r.name == name]
+        if len(matches) != 1:
+            raise KeyError(f"{len(matches)} resources of {type_token} named {name}")
+        return matches[0]
+
+    @property
+    def stack_urn(self) -> str:
+        return self.resources[0].urn
+
+
+def _plain(value: Any) -> Any:
+    """Makes deserialized property values JSON-friendly (unknowns become None)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    if isinstance(value, pulumi.Resource):
+        return None
+    return str(value)
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.recorded: list[RecordedResource] = []
+        self.stack_outputs: dict[str, Any] = {}
+
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)
+        inputs = rpc.deserialize_properties(request.object) if request.type != STACK_TYPE else {}
+        registration = self.resources.get(response.urn)
+        self.recorded.append(
+            RecordedResource(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                custom=bool(request.custom),
+                parent=request.parent or None,
+                dependencies=list(request.dependencies),
+                property_dependencies={
+                    key: list(deps.urns) for key, deps in request.propertyDependencies.items()
+                },
+                inputs=_plain(inputs),
+                outputs=_plain(registration.state) if registration else {},
+                id=registration.id if registration else None,
+                provider=request.provider or None,
+                protect=bool(request.protect),
+                retain_on_delete=bool(request.retainOnDelete),
+                delete_before_replace=bool(request.deleteBeforeReplace),
+                ignore_changes=list(request.ignoreChanges),
+                aliases=[a.urn for a in request.aliases if a.urn],
+            )
+        )
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:
+        if self.recorded and request.urn == self.recorded[0].urn:
+            self.stack_outputs = _plain(rpc.deserialize_properties(request.outputs))
+        return empty_pb2.Empty()
+
+
+def _configure_runtime(stack: StackSettings, monitor: RecordingMonitor) -> None:
+    settings.ROOT.set(None)
+    monitor_features = set(monitor.GetDeploymentInfo(empty_pb2.Empty()).supportedFeatures)
+    settings.configure(
+        pulumi_mocks.MockSettings(
+            monitor=monitor,
+            monitor_features=monitor_features,
+            engine=pulumi_mocks.MockEngine(logging.getLogger("fleetctl.engine")),
+            project=stack.project,
+            stack=stack.stack,
+            dry_run=False,
+            organization="organization",
+            callbacks=None,
+        )
+    )
+    set_all_config(dict(stack.config), [])
+
+
+def run_program(
+    stack: str | StackSettings,
+    project_dir: Path = PROJECT_ROOT,
+    overrides: dict[str, Any] | None = None,
+    mocks: pulumi.runtime.Mocks | None = None,
+) -> Recording:
+    """Runs ``project_dir/__main__.py`` for ``stack`` under mocks; returns what it registered.
+
+    ``overrides`` replace stack config keys (``None`` removes a key). Exceptions raised by
+    the program (e.g. a config error) propagate after the runtime has drained.
+    """
+    settings_ = (
+        stack if isinstance(stack, StackSettings)
+        else load_stack_settings(stack, project_dir, overrides)
+    )
+    monitor = RecordingMonitor(mocks or AwsMocks(region=settings_.region))
+    _configure_runtime(settings_, monitor)
+    if str(project_dir) not in sys.path:
+        sys.path.insert(0, str(project_dir))
+    main = str(project_dir / "__main__.py")
+    try:
+        _sync_await(run_in_stack(lambda: runpy.run_path(main, run_name="__main__")))
+    finally:
+        settings.ROOT.set(None)
+    return Recording(
+        project=settings_.project,
+        stack=settings_.stack,
+        config=dict(settings_.config),
+        resources=monitor.recorded,
+        outputs=monitor.stack_outputs,
+    )
+
+
+__all__ = ["Recording", "RecordedResource", "RecordingMonitor", "resource_pb2", "run_program"]
