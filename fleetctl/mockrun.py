@@ -11,18 +11,18 @@ from __future__ import annotations
 import logging
 import runpy
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pulumi
+from google.protobuf import empty_pb2
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
-from pulumi.runtime.proto import resource_pb2
-from google.protobuf import empty_pb2
 
 from fleetctl.mocks import AwsMocks
 from fleetctl.project import PROJECT_ROOT, StackSettings, load_stack_settings
@@ -148,6 +148,43 @@ def _configure_runtime(stack: StackSettings, monitor: RecordingMonitor) -> None:
     set_all_config(dict(stack.config), [])
 
 
+def record(
+    program: Callable[[], object],
+    stack: StackSettings,
+    mocks: pulumi.runtime.Mocks | None = None,
+) -> Recording:
+    """Runs ``program`` as a Pulumi program of ``stack`` under mocks and records it.
+
+    An exception raised by the program propagates once the runtime has drained, carrying
+    what was registered before it as ``exc.partial_recording`` (see ``partial_recording``).
+    """
+    monitor = RecordingMonitor(mocks or AwsMocks(region=stack.region))
+    _configure_runtime(stack, monitor)
+
+    def recording() -> Recording:
+        return Recording(
+            project=stack.project,
+            stack=stack.stack,
+            config=dict(stack.config),
+            resources=monitor.recorded,
+            outputs=monitor.stack_outputs,
+        )
+
+    try:
+        _sync_await(run_in_stack(program))  # type: ignore[arg-type]
+    except BaseException as exc:
+        exc.partial_recording = recording()  # type: ignore[attr-defined]
+        raise
+    finally:
+        settings.ROOT.set(None)
+    return recording()
+
+
+def partial_recording(exc: BaseException) -> Recording | None:
+    """What a failed run registered before it failed (None if it never started)."""
+    return getattr(exc, "partial_recording", None)
+
+
 def run_program(
     stack: str | StackSettings,
     project_dir: Path = PROJECT_ROOT,
@@ -156,29 +193,23 @@ def run_program(
 ) -> Recording:
     """Runs ``project_dir/__main__.py`` for ``stack`` under mocks; returns what it registered.
 
-    ``overrides`` replace stack config keys (``None`` removes a key). Exceptions raised by
-    the program (e.g. a config error) propagate after the runtime has drained.
+    ``overrides`` replace stack config keys (``None`` removes a key).
     """
-    settings_ = (
+    stack_settings = (
         stack if isinstance(stack, StackSettings)
         else load_stack_settings(stack, project_dir, overrides)
     )
-    monitor = RecordingMonitor(mocks or AwsMocks(region=settings_.region))
-    _configure_runtime(settings_, monitor)
     if str(project_dir) not in sys.path:
         sys.path.insert(0, str(project_dir))
     main = str(project_dir / "__main__.py")
-    try:
-        _sync_await(run_in_stack(lambda: runpy.run_path(main, run_name="__main__")))
-    finally:
-        settings.ROOT.set(None)
-    return Recording(
-        project=settings_.project,
-        stack=settings_.stack,
-        config=dict(settings_.config),
-        resources=monitor.recorded,
-        outputs=monitor.stack_outputs,
-    )
+    return record(lambda: runpy.run_path(main, run_name="__main__"), stack_settings, mocks)
 
 
-__all__ = ["Recording", "RecordedResource", "RecordingMonitor", "resource_pb2", "run_program"]
+__all__ = [
+    "RecordedResource",
+    "Recording",
+    "RecordingMonitor",
+    "partial_recording",
+    "record",
+    "run_program",
+]

@@ -50,7 +50,7 @@ class AwsMocks(pulumi.runtime.Mocks):
         self.account_id = account_id
 
     # -- invokes ---------------------------------------------------------------------------
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
         token, a = args.token, args.args
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             count = AZ_COUNT_BY_REGION.get(self.region, 3)
@@ -59,21 +59,26 @@ class AwsMocks(pulumi.runtime.Mocks):
                 "names": [f"{self.region}{x}" for x in letters],
                 "zoneIds": [f"use1-az{i + 1}" for i in range(count)],
                 "id": self.region,
-            }, None
+            }
         if token == "aws:index/getRegion:getRegion":
             return {"region": self.region, "name": self.region, "id": self.region,
-                    "endpoint": f"ec2.{self.region}.amazonaws.com"}, None
+                    "endpoint": f"ec2.{self.region}.amazonaws.com"}
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {"accountId": self.account_id, "id": self.account_id,
-                    "arn": f"arn:aws:iam::{self.account_id}:user/ci", "userId": "AIDAMOCK"}, None
+                    "arn": f"arn:aws:iam::{self.account_id}:user/ci", "userId": "AIDAMOCK"}
         if token == "aws:index/getPartition:getPartition":
             return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws",
-                    "reverseDnsPrefix": "com.amazonaws"}, None
+                    "reverseDnsPrefix": "com.amazonaws"}
         if token == "aws:ssm/getParameter:getParameter":
             name = a["name"]
             return {"name": name, "value": f"ami-{_digest(self.region, name)}", "type": "String",
                     "arn": f"arn:aws:ssm:{self.region}::parameter{name}", "id": name,
-                    "version": 1, "insecureValue": f"ami-{_digest(self.region, name)}"}, None
+                    "version": 1, "insecureValue": f"ami-{_digest(self.region, name)}"}
+        if token == "aws:ec2/getAmi:getAmi":
+            seed = ",".join(f"{f['name']}={f['values']}" for f in a.get("filters", []))
+            image = f"ami-{_digest(self.region, *a.get('owners', []), seed)}"
+            return {"id": image, "imageId": image, "architecture": "x86_64",
+                    "ownerId": (a.get("owners") or [""])[0], "rootDeviceName": "/dev/sda1"}
         raise NotImplementedError(f"no mock for invoke {token}")
 
     # -- resources -------------------------------------------------------------------------

@@ -1,0 +1,106 @@
+"""ssm-inventory: Systems Manager inventory for a tagged EC2 fleet in private subnets.
+
+Reads and validates the stack config, builds the components, exports the outputs other
+stacks consume through stack references. Nothing is registered when the config is invalid.
+"""
+
+import pulumi
+import pulumi_aws as aws
+
+from components.config import load_stack_config
+from components.endpoints import SsmEndpoints, SsmEndpointsArgs
+from components.fleet import WorkloadFleet, WorkloadFleetArgs
+from components.instance_role import InstanceRole, InstanceRoleArgs
+from components.inventory import InventoryCollection, InventoryCollectionArgs
+from components.network import Network, NetworkArgs, available_zones
+
+config = load_stack_config()
+region = aws.get_region().region
+zones = available_zones(config.az_count)  # checked before anything is registered
+tags = config.common_tags
+
+inventory = InventoryCollection(
+    "inventory",
+    InventoryCollectionArgs(
+        association_name=config.inventory.association_name,
+        schedule=config.inventory.schedule,
+        parameters=config.inventory.parameters.as_document_parameters(),
+        target_tags={"Environment": config.environment_tag, "Workload": config.workload},
+        region=region,
+        tags=tags,
+        compliance_severity=config.inventory.compliance_severity,
+        execution_logs=config.inventory.execution_logs,
+        log_retention_days=config.inventory.log_retention_days,
+        protect_log_bucket=config.inventory.protect_log_bucket,
+    ),
+)
+
+network = Network(
+    "network",
+    NetworkArgs(
+        vpc_cidr=config.vpc_cidr,
+        az_count=config.az_count,
+        nat_gateway=config.nat_gateway,
+        availability_zones=zones,
+        tags=tags,
+    ),
+)
+
+endpoints = SsmEndpoints(
+    "ssm-endpoints",
+    SsmEndpointsArgs(
+        vpc_id=network.vpc_id,
+        vpc_cidr=network.vpc_cidr,
+        subnet_ids=network.private_subnet_ids,
+        route_table_ids=network.private_route_table_ids,
+        services=config.endpoints,
+        region=region,
+        log_bucket_name=inventory.log_bucket_name,
+        tags=tags,
+    ),
+)
+
+instance_role = InstanceRole(
+    "managed-instances",
+    InstanceRoleArgs(
+        path=config.iam_path,
+        permissions_boundary=config.permissions_boundary,
+        log_bucket_arn=inventory.log_bucket_arn,
+        log_key_prefix=inventory.log_key_prefix,
+        tags=tags,
+    ),
+)
+
+fleet = WorkloadFleet(
+    "fleet",
+    WorkloadFleetArgs(
+        workload=config.workload,
+        groups=config.fleet,
+        vpc_id=network.vpc_id,
+        vpc_cidr=network.vpc_cidr,
+        subnet_ids=network.private_subnet_ids,
+        s3_prefix_list_id=endpoints.s3_prefix_list_id,
+        instance_profile_name=instance_role.instance_profile_name,
+        region=region,
+        internet_egress=config.nat_gateway,
+        depends_on=[endpoints],
+        tags=tags,
+    ),
+)
+
+pulumi.export("vpcId", network.vpc_id)
+pulumi.export("privateSubnetIds", network.private_subnet_ids)
+pulumi.export("availabilityZones", network.availability_zones)
+pulumi.export("endpointSecurityGroupId", endpoints.security_group_id)
+pulumi.export("endpointIds", endpoints.endpoint_ids)
+pulumi.export("instanceRoleArn", instance_role.role_arn)
+pulumi.export("instanceRoleName", instance_role.role_name)
+pulumi.export("instanceProfileName", instance_role.instance_profile_name)
+pulumi.export("fleetSecurityGroupId", fleet.security_group_id)
+pulumi.export("instanceIds", fleet.instance_ids)
+pulumi.export("associationId", inventory.association_id)
+pulumi.export("associationName", inventory.association_name)
+pulumi.export("inventoryTargets", inventory.targets)
+pulumi.export("logBucketName", inventory.log_bucket_name)
+pulumi.export("workload", config.workload)
+pulumi.export("environmentTag", config.environment_tag)

@@ -1,0 +1,1 @@
+"""Pulumi components of the ssm-inventory program (type tokens ``ssm-inventory:<module>:<Name>``)."""

@@ -1,0 +1,101 @@
+"""Supported operating systems: where their AMIs come from and how SSM Agent gets there.
+
+AMIs resolve from AWS's public SSM parameters (lab facts §2), so a stack always starts from
+the current image without anyone typing AMI ids. SSM Agent is preinstalled on Amazon Linux,
+Ubuntu (snap) and Windows Server AMIs; RHEL needs it installed from the regional bucket,
+which the S3 gateway endpoint lets through.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi_aws as aws
+
+
+@dataclass(frozen=True)
+class OperatingSystem:
+    key: str
+    family: str  # "linux" | "windows"
+    # Where the AMI id comes from: an AWS public SSM parameter, or (for vendors that publish
+    # none, like Red Hat) the newest image of an owner account matching a name pattern.
+    ssm_parameter: str | None
+    agent_preinstalled: bool
+    root_device: str
+    image_owner: str | None = None
+    image_name: str | None = None
+
+    @property
+    def ami_source(self) -> str:
+        """Human- and policy-readable provenance of the AMI, recorded as a tag."""
+        if self.ssm_parameter:
+            return self.ssm_parameter
+        return f"ec2-image:{self.image_owner}:{self.image_name}"
+
+
+SUPPORTED_OS: dict[str, OperatingSystem] = {
+    os.key: os
+    for os in (
+        OperatingSystem(
+            "amazon-linux-2023", "linux",
+            "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
+            True, "/dev/xvda",
+        ),
+        OperatingSystem(
+            "amazon-linux-2", "linux",
+            "/aws/service/ami-amazon-linux-latest/amzn2-ami-hvm-x86_64-gp2",
+            True, "/dev/xvda",
+        ),
+        OperatingSystem(
+            "ubuntu-24.04", "linux",
+            "/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id",
+            True, "/dev/sda1",
+        ),
+        OperatingSystem(
+            "ubuntu-22.04", "linux",
+            "/aws/service/canonical/ubuntu/server/22.04/stable/current/amd64/hvm/ebs-gp2/ami-id",
+            True, "/dev/sda1",
+        ),
+        # Red Hat publishes no public SSM parameter: newest RHEL 9 image of Red Hat's account.
+        OperatingSystem(
+            "rhel-9", "linux", None, False, "/dev/sda1",
+            image_owner="309956199498", image_name="RHEL-9.*_HVM-*-x86_64-*",
+        ),
+        OperatingSystem(
+            "windows-2022", "windows",
+            "/aws/service/ami-windows-latest/Windows_Server-2022-English-Full-Base",
+            True, "/dev/sda1",
+        ),
+    )
+}
+
+
+def agent_user_data(os: OperatingSystem, region: str) -> str | None:
+    """User data that installs and starts SSM Agent where the AMI lacks it (else None)."""
+    if os.agent_preinstalled:
+        return None
+    # The regional agent bucket is reachable through the S3 gateway endpoint.
+    url = (
+        f"https://s3.{region}.amazonaws.com/amazon-ssm-{region}/latest/linux_amd64/"
+        "amazon-ssm-agent.rpm"
+    )
+    return (
+        "#!/bin/bash\n"
+        "set -euo pipefail\n"
+        f"dnf install -y {url}\n"
+        "systemctl enable --now amazon-ssm-agent\n"
+    )
+
+
+def resolve_ami(os: OperatingSystem) -> str:
+    """Looks the current AMI id up once per OS (an invoke, so previews show the real id)."""
+    if os.ssm_parameter:
+        return aws.ssm.get_parameter(name=os.ssm_parameter).value
+    return aws.ec2.get_ami(
+        owners=[os.image_owner or ""],
+        most_recent=True,
+        filters=[
+            aws.ec2.GetAmiFilterArgs(name="name", values=[os.image_name or ""]),
+            aws.ec2.GetAmiFilterArgs(name="architecture", values=["x86_64"]),
+        ],
+    ).id

@@ -1,0 +1,314 @@
+"""Typed, validated stack configuration (namespace ``ssm-inventory:``).
+
+Everything the program builds is decided here first: a bad value stops the run with one
+message naming the key and what is allowed, before any resource is registered.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from typing import Annotated, Any, Literal
+
+import pulumi
+from pulumi.runtime.config import CONFIG, get_config_env
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from components.amis import SUPPORTED_OS
+from components.schedule import validate_schedule
+
+NAMESPACE = "ssm-inventory"
+
+# Interface endpoint services an SSM-managed fleet in private subnets may need
+# (lab facts §2): the three the docs call required, Session Manager, and the optional ones.
+KNOWN_ENDPOINT_SERVICES = ("ssm", "ec2messages", "ec2", "ssmmessages", "kms", "logs")
+DEFAULT_ENDPOINTS = ["ssm", "ec2messages", "ec2", "ssmmessages"]
+
+# AWS-GatherSoftwareInventory parameters (document defaults: Enabled; files and
+# windowsRegistry are JSON strings, default empty).
+TOGGLE_PARAMETERS = (
+    "applications",
+    "awsComponents",
+    "networkConfig",
+    "windowsUpdates",
+    "instanceDetailedInformation",
+    "services",
+    "windowsRoles",
+    "customInventory",
+    "billingInfo",
+)
+JSON_PARAMETERS = ("files", "windowsRegistry")
+
+# The smallest VPC that still leaves each of up to six AZs a /28 (the AWS minimum subnet).
+MIN_VPC_PREFIX_MAX = 24
+
+ASSOCIATION_NAME_PATTERN = r"^[a-zA-Z0-9_\-.]{3,128}$"
+# Tag keys and values as AWS allows them (letters, digits, spaces and _ . : / = + - @).
+TAG_KEY = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[\w .:/=+\-@]+$")]
+TAG_VALUE = Annotated[str, StringConstraints(max_length=256, pattern=r"^[\w .:/=+\-@]*$")]
+
+
+class ConfigError(pulumi.RunError):
+    """Invalid stack config; the message names every bad key and what is allowed.
+
+    A ``RunError`` so that ``pulumi up`` prints the message alone, without a traceback.
+    """
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
+    )
+
+
+class FleetGroup(_Model):
+    """One group of identical instances sharing a role (e.g. two WebServers)."""
+
+    role: Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9]{0,31}$")]
+    count: Annotated[int, Field(ge=0, le=1000)] = 2
+    instance_type: Annotated[
+        str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z][a-z0-9\-]*\.[a-z0-9]+$")
+    ] = "t3.micro"
+    os: str = "amazon-linux-2023"
+    patch_group: TAG_VALUE = "Critical"
+    root_volume_size: Annotated[int | None, Field(ge=8, le=16384)] = None
+
+    @field_validator("os")
+    @classmethod
+    def _known_os(cls, value: str) -> str:
+        if value not in SUPPORTED_OS:
+            raise ValueError(f"unknown OS '{value}'; allowed: {', '.join(SUPPORTED_OS)}")
+        return value
+
+    @property
+    def short_role(self) -> str:
+        """``WebServer`` -> ``Web``: the lab's instance names are ``Prod-Web1``, ``Prod-App1``."""
+        return self.role.removesuffix("Server") or self.role
+
+
+def _default_fleet() -> list[FleetGroup]:
+    return [FleetGroup(role="WebServer"), FleetGroup(role="AppServer")]
+
+
+class InventoryParameters(_Model):
+    """Every ``AWS-GatherSoftwareInventory`` parameter, defaults as documented."""
+
+    applications: Literal["Enabled", "Disabled"] = "Enabled"
+    aws_components: Literal["Enabled", "Disabled"] = "Enabled"
+    network_config: Literal["Enabled", "Disabled"] = "Enabled"
+    windows_updates: Literal["Enabled", "Disabled"] = "Enabled"
+    instance_detailed_information: Literal["Enabled", "Disabled"] = "Enabled"
+    services: Literal["Enabled", "Disabled"] = "Enabled"
+    windows_roles: Literal["Enabled", "Disabled"] = "Enabled"
+    custom_inventory: Literal["Enabled", "Disabled"] = "Enabled"
+    billing_info: Literal["Enabled", "Disabled"] = "Enabled"
+    files: str = ""
+    windows_registry: str = ""
+
+    @field_validator("files", "windows_registry")
+    @classmethod
+    def _json_list(cls, value: str) -> str:
+        if value == "":
+            return value
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"must be a JSON list of objects (or empty): {exc.msg}") from None
+        if not isinstance(parsed, list) or not all(isinstance(i, dict) for i in parsed):
+            raise ValueError("must be a JSON list of objects (or empty)")
+        return value
+
+    def as_document_parameters(self) -> dict[str, str]:
+        """Engine-ready parameters map; empty JSON parameters are left out (document default)."""
+        params = self.model_dump(by_alias=True)
+        return {k: v for k, v in params.items() if v != ""}
+
+
+class InventoryConfig(_Model):
+    association_name: Annotated[str, StringConstraints(pattern=ASSOCIATION_NAME_PATTERN)] = (
+        "InventoryAllInstances"
+    )
+    schedule: str = "rate(30 minutes)"
+    parameters: InventoryParameters = InventoryParameters()
+    execution_logs: bool = False
+    log_retention_days: Annotated[int, Field(ge=1, le=3650)] = 90
+    protect_log_bucket: bool = False
+    compliance_severity: Literal["CRITICAL", "HIGH", "MEDIUM", "LOW", "UNSPECIFIED"] = "MEDIUM"
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        return validate_schedule(value)
+
+
+class StackConfig(_Model):
+    workload: TAG_VALUE
+    environment_tag: Annotated[TAG_VALUE, StringConstraints(min_length=1)] = "OELabIPM"
+    vpc_cidr: str = "10.0.0.0/16"
+    az_count: Annotated[int, Field(ge=1, le=6)] = 2
+    nat_gateway: bool = False
+    endpoints: list[str] = Field(default_factory=lambda: list(DEFAULT_ENDPOINTS))
+    fleet: list[FleetGroup] = Field(default_factory=_default_fleet)
+    inventory: InventoryConfig = InventoryConfig()
+    tags: dict[TAG_KEY, TAG_VALUE] = Field(default_factory=dict)
+    iam_path: Annotated[str, StringConstraints(pattern=r"^/([\w+=,.@\-]+/)*$", max_length=512)] = "/"
+    permissions_boundary: Annotated[
+        str | None, StringConstraints(pattern=r"^arn:aws[a-z\-]*:iam::(aws|\d{12}):policy/.+$")
+    ] = None
+
+    @field_validator("workload")
+    @classmethod
+    def _workload_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must be a non-empty tag value (e.g. Test or Prod)")
+        return value
+
+    @field_validator("vpc_cidr")
+    @classmethod
+    def _private_cidr(cls, value: str) -> str:
+        try:
+            network = ipaddress.IPv4Network(value, strict=True)
+        except ValueError as exc:
+            raise ValueError(f"'{value}' is not an IPv4 CIDR block like 10.0.0.0/16 ({exc})") from None
+        if not network.is_private:
+            raise ValueError(f"{value} is not a private (RFC 1918) range")
+        if not 16 <= network.prefixlen <= MIN_VPC_PREFIX_MAX:
+            raise ValueError(
+                f"/{network.prefixlen} is outside the allowed VPC sizes /16 to /{MIN_VPC_PREFIX_MAX}"
+            )
+        return str(network)
+
+    @field_validator("endpoints")
+    @classmethod
+    def _known_endpoints(cls, value: list[str]) -> list[str]:
+        unknown = [s for s in value if s not in KNOWN_ENDPOINT_SERVICES]
+        if unknown:
+            raise ValueError(
+                f"unknown endpoint service {', '.join(map(repr, unknown))}; "
+                f"allowed: {', '.join(KNOWN_ENDPOINT_SERVICES)}"
+            )
+        if len(set(value)) != len(value):
+            raise ValueError("lists a service twice")
+        return value
+
+    @field_validator("tags")
+    @classmethod
+    def _no_reserved_tags(cls, value: dict[str, str]) -> dict[str, str]:
+        reserved = [k for k in value if k.lower().startswith("aws:") or k in _PROGRAM_TAG_KEYS]
+        if reserved:
+            raise ValueError(
+                f"tag keys {', '.join(reserved)} are reserved (aws: prefix, or set by the program)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _unique_roles(self) -> StackConfig:
+        roles = [group.role for group in self.fleet]
+        duplicates = sorted({r for r in roles if roles.count(r) > 1})
+        if duplicates:
+            raise ValueError(f"fleet lists role {', '.join(duplicates)} more than once")
+        short = [group.short_role for group in self.fleet]
+        if len(set(short)) != len(short):
+            raise ValueError("fleet roles must differ after dropping 'Server' (used in Name tags)")
+        return self
+
+    @property
+    def common_tags(self) -> dict[str, str]:
+        """Tags every taggable resource carries in its own ``tags``."""
+        return {**self.tags, "Environment": self.environment_tag, "Workload": self.workload}
+
+
+_PROGRAM_TAG_KEYS = {"Environment", "Workload", "InstanceRole", "Patch Group", "SSMManaged", "Name"}
+
+# Keys whose raw config value is JSON (lists and objects).
+_STRUCTURED_KEYS = {"endpoints": list, "fleet": list, "inventory": dict, "tags": dict}
+
+
+_PATTERN_HINTS = {
+    "associationName": "must be 3 to 128 letters, digits, '_', '-' or '.' (no spaces)",
+    "instanceType": "must be an EC2 instance type like t3.micro (not empty)",
+    "role": "must be a letter then up to 31 letters or digits, like WebServer",
+    "iamPath": "must be an IAM path like / or /ssm-inventory/",
+    "permissionsBoundary": "must be an IAM policy ARN like arn:aws:iam::123456789012:policy/Boundary",
+    "workload": "must be a tag value: letters, digits, spaces and _ . : / = + - @",
+    "environmentTag": "must be a tag value: letters, digits, spaces and _ . : / = + - @",
+    "patchGroup": "must be a tag value: letters, digits, spaces and _ . : / = + - @",
+}
+
+
+def _describe_location(loc: tuple[int | str, ...]) -> str:
+    key = f"{NAMESPACE}:{loc[0]}" if loc else NAMESPACE
+    for part in loc[1:]:
+        key += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return key
+
+
+def _format_errors(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "missing":
+            message = "is required"
+        elif item["type"] == "extra_forbidden":
+            message = "is not a known key"
+        elif item["type"] == "string_pattern_mismatch":
+            message = _PATTERN_HINTS.get(str(item["loc"][-1]), message)
+        lines.append(f"{_describe_location(item['loc'])}: {message}")
+    return "invalid stack config:\n  " + "\n  ".join(lines)
+
+
+def parse_stack_config(raw: dict[str, str]) -> StackConfig:
+    """Validates the raw engine config map (``ssm-inventory:key`` -> string) into a StackConfig.
+
+    Raises ConfigError with one message covering every problem found.
+    """
+    prefix = f"{NAMESPACE}:"
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    known = {field.alias or name for name, field in StackConfig.model_fields.items()}
+    for full_key, text in raw.items():
+        if not full_key.startswith(prefix):
+            continue
+        key = full_key.removeprefix(prefix)
+        if key not in known:
+            problems.append(f"{full_key}: is not a known key; allowed: {', '.join(sorted(known))}")
+            continue
+        expected = _STRUCTURED_KEYS.get(key)
+        if expected is None:
+            values[key] = text
+            continue
+        try:
+            parsed = json.loads(text) if isinstance(text, str) else text
+        except json.JSONDecodeError:
+            problems.append(f"{full_key}: is not valid YAML/JSON structured config")
+            continue
+        if not isinstance(parsed, expected):
+            kind = "a list" if expected is list else "a mapping"
+            problems.append(f"{full_key}: must be {kind}, got {type(parsed).__name__}")
+            continue
+        values[key] = parsed
+    if problems:
+        raise ConfigError("invalid stack config:\n  " + "\n  ".join(problems))
+    try:
+        return StackConfig.model_validate(values)
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(exc)) from None
+
+
+def read_engine_config() -> dict[str, str]:
+    """The raw config map the engine gave this program (env bag first, explicit settings win)."""
+    return {**get_config_env(), **CONFIG.get()}
+
+
+def load_stack_config() -> StackConfig:
+    """Reads and validates this stack's config; raises ConfigError before anything is built."""
+    return parse_stack_config(read_engine_config())
