@@ -1,0 +1,241 @@
+"""Fleet checks against a deployed fleet, in boto3: ``fleetctl check`` and
+``fleetctl inventory query``.
+
+``fleetctl check --workload Test [--environment OELabIPM]
+[--association-name InventoryAllInstances] [--max-inventory-age-hours 24]
+[--region R] [--profile P] [--json]``
+
+Checks, in order: (1) registration: EC2 instances tagged Environment/Workload (any state
+but terminated) against SSM managed nodes with the same tags (PingStatus, agent version,
+platform), with likely causes for those missing; (2) association: the State Manager
+association of that name (status, overview counts, latest execution and its per-instance
+targets, failure detail per instance); (3) inventory: ``AWS:InstanceInformation`` and the
+``AWS:Application`` capture time per registered instance; (4) compliance: per-instance
+``Association`` and ``Patch`` compliance summaries and the non-compliant items.
+
+Exit codes: 0 healthy (warnings allowed); 1 at least one problem (an instance not
+registered or not Online, association missing/Failed or failed on an instance, no or stale
+``AWS:Application`` inventory, NON_COMPLIANT); 2 usage, credential, network or API error,
+one line on stderr, nothing on stdout.
+
+``--json`` prints one object::
+
+    {
+      "schema": "fleetctl.check/1",
+      "healthy": true, "exit_code": 0,
+      "region": "us-east-1",
+      "selector": {"Environment": "OELabIPM", "Workload": "Test"},
+      "association_name": "InventoryAllInstances",
+      "generated_at": "2025-01-01T00:00:00+00:00",
+      "max_inventory_age_hours": 24.0,
+      "instances": [{
+        "instance_id": "i-...", "name": "Test-Web1", "state": "running",
+        "instance_profile_arn": "arn:aws:iam::...:instance-profile/..." | null,
+        "registered": true, "ping_status": "Online" | "ConnectionLost" | null,
+        "agent_version": "3.3.987.0" | null, "agent_is_latest": true | null,
+        "platform": "Amazon Linux 2023" | null,
+        "association_status": "Success" | "Failed" | "Pending" | null,
+        "inventory_capture_time": ISO-8601 | null,
+        "application_capture_time": ISO-8601 | null,
+        "compliance": {"Association": "COMPLIANT", "Patch": "NON_COMPLIANT"}
+      }],
+      "association": null | {
+        "association_id": "...", "association_name": "...",
+        "document_name": "AWS-GatherSoftwareInventory", "schedule": "rate(30 minutes)",
+        "targets": [{"key": "tag:Workload", "values": ["Test"]}],
+        "status": "Success", "detailed_status": "Success", "status_counts": {"Success": 4},
+        "last_execution_date": ISO-8601 | null, "last_successful_execution_date": ISO | null,
+        "latest_execution": null | {"execution_id": "...", "status": "Success",
+          "detailed_status": "...", "created_time": ISO-8601 | null,
+          "resource_count_by_status": "{Success=4}"}
+      },
+      "non_compliant_items": [{"instance_id": "i-...", "compliance_type": "Patch",
+                               "id": "...", "title": "...", "severity": "CRITICAL"}],
+      "findings": [{"level": "problem" | "warning",
+                    "section": "registration" | "association" | "inventory" | "compliance",
+                    "instance_id": "i-..." | null, "message": "..."}]
+    }
+
+``fleetctl inventory query --workload Test [--environment OELabIPM]
+[--type AWS:Application] [--name-filter nginx] [--attribute Name] [--columns a,b]
+[--region R] [--profile P] [--json]``
+
+Queries inventory of one type on the fleet's instances (GetInventory, 40 instance ids per
+filter), optionally only entries whose ``--attribute`` (default ``Name``) begins with
+``--name-filter`` (case-sensitive prefix, as the service's ``BeginWith``). Exit codes: 0 at
+least one entry matched, 1 nothing matched (like grep), 2 errors as above. ``--json``::
+
+    {
+      "schema": "fleetctl.inventory-query/1",
+      "region": "us-east-1",
+      "selector": {"Environment": "OELabIPM", "Workload": "Test"},
+      "type_name": "AWS:Application", "attribute": "Name", "prefix": "nginx" | null,
+      "instances_queried": ["i-..."],
+      "instances_without_match": ["i-..."],
+      "matches": [{"instance_id": "i-...", "name": "Test-Web1",
+                   "capture_time": ISO-8601 | null,
+                   "attributes": {"Name": "nginx", "Version": "1.24.0", ...}}]
+    }
+
+AWS access: region from ``--region``, else the profile / ``AWS_DEFAULT_REGION``, else
+``AWS_REGION``; ``AWS_ENDPOINT_URL_SSM`` / ``AWS_ENDPOINT_URL_EC2`` redirect the clients
+(botocore-native). Retries: adaptive mode, ``max_attempts`` 10.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from rich.console import Console
+
+from fleetctl.ops import aws
+from fleetctl.ops.models import APPLICATION, FleetSelector
+from fleetctl.ops.render import render_check, render_inventory_query
+from fleetctl.ops.report import check_report_to_json, evaluate, inventory_query_to_json
+
+__all__ = ["register", "run_check", "run_inventory_query"]
+
+DEFAULT_ENVIRONMENT = "OELabIPM"
+DEFAULT_ASSOCIATION_NAME = "InventoryAllInstances"
+DEFAULT_COLUMNS = {APPLICATION: ["Name", "Version", "Release", "Architecture"]}
+_ASSOCIATION_NAME = re.compile(r"^[a-zA-Z0-9_\-.]{3,128}$")
+_TYPE_NAME = re.compile(r"^(AWS|Custom):.{1,96}$")
+
+
+def _fail(message: str) -> int:
+    print(f"fleetctl: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _guarded(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Maps AWS/usage failures to exit code 2 with one line on stderr."""
+
+    def wrapper(args: argparse.Namespace) -> int:
+        try:
+            return run(args)
+        except (aws.OpsError, BotoCoreError, ClientError) as exc:
+            return _fail(aws.describe_error(exc))
+
+    return wrapper
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--workload", required=True, help="value of the Workload tag")
+    parser.add_argument(
+        "--environment",
+        default=DEFAULT_ENVIRONMENT,
+        help=f"value of the Environment tag (default {DEFAULT_ENVIRONMENT})",
+    )
+    parser.add_argument("--region", help="AWS region (default: profile / AWS_DEFAULT_REGION)")
+    parser.add_argument("--profile", help="AWS named profile")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def register(subparsers: Any) -> None:
+    check = subparsers.add_parser(
+        "check",
+        help="fleet health after deploy: SSM registration, inventory association, inventory, compliance",
+        description="Fleet health report. Exit 0 healthy, 1 problems found, 2 error.",
+    )
+    _add_common(check)
+    check.add_argument(
+        "--association-name",
+        default=DEFAULT_ASSOCIATION_NAME,
+        help=f"State Manager association name (default {DEFAULT_ASSOCIATION_NAME})",
+    )
+    check.add_argument(
+        "--max-inventory-age-hours",
+        type=float,
+        default=24.0,
+        help="AWS:Application inventory older than this is a problem (default 24)",
+    )
+    check.set_defaults(func=_guarded(run_check))
+
+    inventory = subparsers.add_parser("inventory", help="query SSM inventory of the fleet")
+    inv_sub = inventory.add_subparsers(dest="inventory_command", metavar="ACTION", required=True)
+    query = inv_sub.add_parser(
+        "query",
+        help="inventory entries of one type across the fleet",
+        description="Exit 0 something matched, 1 nothing matched, 2 error.",
+    )
+    _add_common(query)
+    query.add_argument(
+        "--type", dest="type_name", default=APPLICATION, help="inventory type (AWS:Application)"
+    )
+    query.add_argument("--name-filter", help="keep entries whose attribute begins with this")
+    query.add_argument("--attribute", default="Name", help="attribute --name-filter applies to")
+    query.add_argument("--columns", help="comma-separated attributes to show in the table")
+    query.set_defaults(func=_guarded(run_inventory_query))
+
+
+def _selector(args: argparse.Namespace) -> FleetSelector:
+    return FleetSelector(environment=args.environment, workload=args.workload)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    if not _ASSOCIATION_NAME.match(args.association_name):
+        raise aws.OpsError(
+            f"invalid association name {args.association_name!r} (3-128 of letters, digits, _ - .)"
+        )
+    if args.max_inventory_age_hours <= 0:
+        raise aws.OpsError("--max-inventory-age-hours must be positive")
+    clients = aws.make_clients(region=args.region, profile=args.profile)
+    snapshot = aws.collect_snapshot(clients, _selector(args), args.association_name)
+    report = evaluate(
+        snapshot,
+        now=datetime.now(UTC),
+        max_inventory_age=timedelta(hours=args.max_inventory_age_hours),
+    )
+    if args.json:
+        print(json.dumps(check_report_to_json(report), indent=2))
+    else:
+        render_check(report, Console(file=sys.stdout))
+    return report.exit_code
+
+
+def run_inventory_query(args: argparse.Namespace) -> int:
+    if not _TYPE_NAME.match(args.type_name):
+        raise aws.OpsError(f"invalid inventory type {args.type_name!r} (AWS:... or Custom:...)")
+    clients = aws.make_clients(region=args.region, profile=args.profile)
+    selector = _selector(args)
+    instances = aws.fetch_instances(clients.ec2, selector)
+    matches = (
+        aws.query_inventory(
+            clients.ssm,
+            [i.instance_id for i in instances],
+            args.type_name,
+            attribute=args.attribute,
+            prefix=args.name_filter,
+        )
+        if instances
+        else []
+    )
+    if args.json:
+        payload = inventory_query_to_json(
+            selector,
+            clients.region,
+            args.type_name,
+            args.attribute,
+            args.name_filter,
+            instances,
+            matches,
+        )
+        print(json.dumps(payload, indent=2))
+    else:
+        if args.columns:
+            columns = [c.strip() for c in args.columns.split(",") if c.strip()]
+        else:
+            columns = (
+                DEFAULT_COLUMNS.get(args.type_name)
+                or sorted({k for m in matches for k in m.attributes})[:6]
+                or [args.attribute]
+            )
+        render_inventory_query(instances, matches, args.type_name, columns, Console(file=sys.stdout))
+    return 0 if matches else 1

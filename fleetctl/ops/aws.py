@@ -1,0 +1,528 @@
+"""The AWS side of the fleet checks: session/client factory, small fetchers, error mapping.
+
+Every fetcher takes a boto3 client and returns dataclasses from :mod:`fleetctl.ops.models`;
+none of them judge what they fetched. Paginators are used for every operation that has one.
+Limits come from botocore's SSM model (``botocore/data/ssm/2014-11-06/service-2.json``):
+
+* ``DescribeInstanceInformation``: MaxResults 5..50, filter values at most 100; tag filters
+  (``tag:<key>``) cannot be combined with other filter keys. Stopped and terminated nodes
+  are not returned.
+* ``GetInventory``: MaxResults 1..50, at most 5 filters, at most 40 values per filter,
+  exactly one ``ResultAttributes`` type -> instance ids are queried in chunks of 40.
+* ``ListAssociations``, ``DescribeAssociationExecutions``,
+  ``DescribeAssociationExecutionTargets``, ``DescribeInstanceAssociationsStatus``,
+  ``ListResourceComplianceSummaries``, ``ListComplianceItems``, ``ListInventoryEntries``:
+  MaxResults 1..50. Compliance filter values at most 20. ``ListComplianceItems`` takes one
+  resource id per call. ``ListInventoryEntries`` has no paginator.
+
+Endpoints are not configured here: botocore honours ``AWS_ENDPOINT_URL_SSM`` and
+``AWS_ENDPOINT_URL_EC2`` (and ``AWS_ENDPOINT_URL``) natively.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+    ProfileNotFound,
+    ReadTimeoutError,
+)
+
+from fleetctl.ops.models import (
+    APPLICATION,
+    INSTANCE_INFORMATION,
+    Association,
+    AssociationExecution,
+    AssociationTarget,
+    ComplianceItem,
+    ComplianceSummary,
+    Ec2Instance,
+    ExecutionTarget,
+    FleetSelector,
+    FleetSnapshot,
+    InstanceAssociationStatus,
+    InventoryMatch,
+    InventoryRecord,
+    ManagedNode,
+)
+from fleetctl.ops.report import choose_association
+
+# Adaptive mode adds client-side rate limiting on top of exponential backoff, which is what
+# a fleet-wide sweep of SSM read APIs (low per-account TPS) wants. botocore counts
+# max_attempts here as retries after the first call (total_max_attempts = 11).
+RETRY_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 10})
+
+PAGE_SIZE = 50  # the maximum for every SSM list call used here
+INVENTORY_FILTER_VALUES = 40  # GetInventory: values per filter
+INSTANCE_INFO_FILTER_VALUES = 100  # DescribeInstanceInformation: values per filter
+LATEST_EXECUTIONS_SCANNED = 10
+
+# Operations we call on EC2; everything else is SSM. Used to name the IAM action on errors.
+_EC2_OPERATIONS = frozenset({"DescribeInstances"})
+
+
+class OpsError(Exception):
+    """A usage, credential or API error: exit code 2, ``str(self)`` goes to stderr."""
+
+
+@dataclass(frozen=True)
+class Clients:
+    ec2: Any
+    ssm: Any
+    region: str
+
+
+def make_clients(region: str | None = None, profile: str | None = None) -> Clients:
+    """Session factory: ``--profile``, then ``--region`` / the profile's or
+    ``AWS_DEFAULT_REGION`` region / ``AWS_REGION``; both clients use :data:`RETRY_CONFIG`."""
+    try:
+        session = boto3.Session(profile_name=profile)
+    except ProfileNotFound as exc:
+        raise OpsError(f"AWS profile not found: {profile}") from exc
+    resolved = region or session.region_name or os.environ.get("AWS_REGION")
+    if not resolved:
+        raise OpsError("no AWS region: pass --region or set AWS_DEFAULT_REGION")
+    ec2 = session.client("ec2", region_name=resolved, config=RETRY_CONFIG)
+    ssm = session.client("ssm", region_name=resolved, config=RETRY_CONFIG)
+    return Clients(ec2=ec2, ssm=ssm, region=resolved)
+
+
+def describe_error(exc: Exception) -> str:
+    """One clear line for an AWS failure (no traceback)."""
+    if isinstance(exc, OpsError):
+        return str(exc)
+    if isinstance(exc, NoCredentialsError | PartialCredentialsError):
+        return (
+            "no usable AWS credentials: configure a profile (--profile), environment variables or SSO login"
+        )
+    if isinstance(exc, NoRegionError):
+        return "no AWS region: pass --region or set AWS_DEFAULT_REGION"
+    if isinstance(exc, EndpointConnectionError | ConnectTimeoutError | ReadTimeoutError):
+        return f"cannot reach the AWS endpoint: {exc}"
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        code = error.get("Code", "Unknown")
+        message = error.get("Message", "")
+        operation = exc.operation_name
+        prefix = "ec2" if operation in _EC2_OPERATIONS else "ssm"
+        action = f"{prefix}:{operation}"
+        if code in {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}:
+            return f"access denied: the caller is not allowed {action} ({message})".rstrip()
+        if code in {
+            "ExpiredToken",
+            "ExpiredTokenException",
+            "InvalidClientTokenId",
+            "UnrecognizedClientException",
+            "AuthFailure",
+            "InvalidSignatureException",
+            "SignatureDoesNotMatch",
+        }:
+            return f"AWS rejected the credentials on {action}: {code} {message}".rstrip()
+        return f"{action} failed: {code} {message}".rstrip()
+    if isinstance(exc, BotoCoreError):
+        return f"AWS client error: {exc}"
+    return f"unexpected error: {type(exc).__name__}: {exc}"
+
+
+def chunked(items: Sequence[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+def _parse_capture_time(value: str | None) -> datetime | None:
+    """Inventory capture times are strings like ``2024-05-01T10:20:30Z``."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+# --- EC2 -----------------------------------------------------------------------------------
+
+
+def fetch_instances(ec2: Any, selector: FleetSelector) -> list[Ec2Instance]:
+    """Instances tagged Environment/Workload, any state but terminated."""
+    filters = [{"Name": f"tag:{k}", "Values": [v]} for k, v in selector.tags.items()]
+    filters.append(
+        {
+            "Name": "instance-state-name",
+            "Values": ["pending", "running", "stopping", "stopped", "shutting-down"],
+        }
+    )
+    result: list[Ec2Instance] = []
+    for page in ec2.get_paginator("describe_instances").paginate(
+        Filters=filters, PaginationConfig={"PageSize": 1000}
+    ):
+        for reservation in page.get("Reservations", []):
+            for inst in reservation.get("Instances", []):
+                tags = {t["Key"]: t["Value"] for t in inst.get("Tags", [])}
+                result.append(
+                    Ec2Instance(
+                        instance_id=inst["InstanceId"],
+                        state=inst.get("State", {}).get("Name", "unknown"),
+                        name=tags.get("Name"),
+                        instance_profile_arn=inst.get("IamInstanceProfile", {}).get("Arn"),
+                        launch_time=inst.get("LaunchTime"),
+                        private_ip=inst.get("PrivateIpAddress"),
+                    )
+                )
+    return sorted(result, key=lambda i: (i.name or "", i.instance_id))
+
+
+# --- SSM: registration ---------------------------------------------------------------------
+
+
+def fetch_managed_nodes(ssm: Any, selector: FleetSelector) -> list[ManagedNode]:
+    """Managed nodes carrying both fleet tags (``tag:<key>`` filters, 50 per page)."""
+    filters = [{"Key": f"tag:{k}", "Values": [v]} for k, v in selector.tags.items()]
+    result: list[ManagedNode] = []
+    for page in ssm.get_paginator("describe_instance_information").paginate(
+        Filters=filters, PaginationConfig={"PageSize": PAGE_SIZE}
+    ):
+        for info in page.get("InstanceInformationList", []):
+            result.append(
+                ManagedNode(
+                    instance_id=info["InstanceId"],
+                    ping_status=info.get("PingStatus", "Unknown"),
+                    agent_version=info.get("AgentVersion"),
+                    is_latest_version=info.get("IsLatestVersion"),
+                    platform_type=info.get("PlatformType"),
+                    platform_name=info.get("PlatformName"),
+                    platform_version=info.get("PlatformVersion"),
+                    last_ping=info.get("LastPingDateTime"),
+                    association_status=info.get("AssociationStatus"),
+                    resource_type=info.get("ResourceType"),
+                )
+            )
+    return result
+
+
+# --- SSM: association ----------------------------------------------------------------------
+
+
+def find_associations(ssm: Any, association_name: str) -> list[str]:
+    """Ids of the associations with exactly this name (names are not unique in SSM)."""
+    ids: list[str] = []
+    for page in ssm.get_paginator("list_associations").paginate(
+        AssociationFilterList=[{"key": "AssociationName", "value": association_name}],
+        PaginationConfig={"PageSize": PAGE_SIZE},
+    ):
+        for assoc in page.get("Associations", []):
+            if assoc.get("AssociationName") == association_name and "AssociationId" in assoc:
+                ids.append(assoc["AssociationId"])
+    return ids
+
+
+def describe_association(ssm: Any, association_id: str) -> Association:
+    desc = ssm.describe_association(AssociationId=association_id)["AssociationDescription"]
+    overview = desc.get("Overview", {})
+    return Association(
+        association_id=desc.get("AssociationId", association_id),
+        association_name=desc.get("AssociationName"),
+        document_name=desc.get("Name", ""),
+        schedule=desc.get("ScheduleExpression"),
+        targets=tuple(
+            AssociationTarget(key=t.get("Key", ""), values=tuple(t.get("Values", [])))
+            for t in desc.get("Targets", [])
+        ),
+        status=overview.get("Status"),
+        detailed_status=overview.get("DetailedStatus"),
+        status_counts=dict(overview.get("AssociationStatusAggregatedCount", {})),
+        last_execution_date=desc.get("LastExecutionDate"),
+        last_successful_execution_date=desc.get("LastSuccessfulExecutionDate"),
+    )
+
+
+def fetch_latest_execution(ssm: Any, association_id: str) -> AssociationExecution | None:
+    """The newest execution among the first few the service returns (newest first)."""
+    executions: list[AssociationExecution] = []
+    for page in ssm.get_paginator("describe_association_executions").paginate(
+        AssociationId=association_id,
+        PaginationConfig={
+            "PageSize": LATEST_EXECUTIONS_SCANNED,
+            "MaxItems": LATEST_EXECUTIONS_SCANNED,
+        },
+    ):
+        for ex in page.get("AssociationExecutions", []):
+            executions.append(
+                AssociationExecution(
+                    execution_id=ex.get("ExecutionId", ""),
+                    status=ex.get("Status"),
+                    detailed_status=ex.get("DetailedStatus"),
+                    created_time=ex.get("CreatedTime"),
+                    resource_count_by_status=ex.get("ResourceCountByStatus"),
+                )
+            )
+    if not executions:
+        return None
+    floor = datetime.min.replace(tzinfo=UTC)
+    return max(executions, key=lambda e: e.created_time or floor)
+
+
+def fetch_execution_targets(ssm: Any, association_id: str, execution_id: str) -> list[ExecutionTarget]:
+    result: list[ExecutionTarget] = []
+    for page in ssm.get_paginator("describe_association_execution_targets").paginate(
+        AssociationId=association_id,
+        ExecutionId=execution_id,
+        PaginationConfig={"PageSize": PAGE_SIZE},
+    ):
+        for tgt in page.get("AssociationExecutionTargets", []):
+            result.append(
+                ExecutionTarget(
+                    resource_id=tgt.get("ResourceId", ""),
+                    status=tgt.get("Status"),
+                    detailed_status=tgt.get("DetailedStatus"),
+                    resource_type=tgt.get("ResourceType"),
+                    last_execution_date=tgt.get("LastExecutionDate"),
+                )
+            )
+    return result
+
+
+def fetch_instance_association_status(
+    ssm: Any, instance_id: str, association_id: str
+) -> InstanceAssociationStatus | None:
+    """Why our association failed on one instance (execution summary, agent error code)."""
+    for page in ssm.get_paginator("describe_instance_associations_status").paginate(
+        InstanceId=instance_id, PaginationConfig={"PageSize": PAGE_SIZE}
+    ):
+        for info in page.get("InstanceAssociationStatusInfos", []):
+            if info.get("AssociationId") == association_id:
+                return InstanceAssociationStatus(
+                    instance_id=instance_id,
+                    status=info.get("Status"),
+                    detailed_status=info.get("DetailedStatus"),
+                    execution_summary=info.get("ExecutionSummary"),
+                    error_code=info.get("ErrorCode"),
+                    execution_date=info.get("ExecutionDate"),
+                )
+    return None
+
+
+# --- SSM: inventory ------------------------------------------------------------------------
+
+
+def _instance_id_filter(chunk: list[str]) -> dict[str, Any]:
+    return {
+        "Key": f"{INSTANCE_INFORMATION}.InstanceId",
+        "Values": chunk,
+        "Type": "Equal",
+    }
+
+
+def fetch_instance_information_inventory(ssm: Any, instance_ids: Sequence[str]) -> dict[str, InventoryRecord]:
+    """``AWS:InstanceInformation`` inventory per instance, 40 ids per GetInventory filter."""
+    records: dict[str, InventoryRecord] = {}
+    for chunk in chunked(sorted(set(instance_ids)), INVENTORY_FILTER_VALUES):
+        for page in ssm.get_paginator("get_inventory").paginate(
+            Filters=[_instance_id_filter(chunk)],
+            ResultAttributes=[{"TypeName": INSTANCE_INFORMATION}],
+            PaginationConfig={"PageSize": PAGE_SIZE},
+        ):
+            for entity in page.get("Entities", []):
+                item = entity.get("Data", {}).get(INSTANCE_INFORMATION)
+                if not item or "Id" not in entity:
+                    continue
+                content = item.get("Content") or [{}]
+                records[entity["Id"]] = InventoryRecord(
+                    instance_id=entity["Id"],
+                    instance_information_capture_time=_parse_capture_time(item.get("CaptureTime")),
+                    instance_status=content[0].get("InstanceStatus"),
+                )
+    return records
+
+
+def fetch_type_capture_time(ssm: Any, instance_id: str, type_name: str) -> datetime | None:
+    """Capture time of one inventory type on one instance (one entry is enough to know)."""
+    response = ssm.list_inventory_entries(InstanceId=instance_id, TypeName=type_name, MaxResults=1)
+    return _parse_capture_time(response.get("CaptureTime"))
+
+
+def fetch_inventory(
+    ssm: Any, instance_ids: Sequence[str], with_applications: Iterable[str]
+) -> list[InventoryRecord]:
+    """Inventory records for ``instance_ids``; application capture times only for the
+    instances in ``with_applications`` (the registered ones)."""
+    base = fetch_instance_information_inventory(ssm, instance_ids)
+    result: list[InventoryRecord] = []
+    apps_for = set(with_applications)
+    for instance_id in sorted(set(instance_ids)):
+        record = base.get(instance_id, InventoryRecord(instance_id=instance_id))
+        if instance_id in apps_for:
+            record = InventoryRecord(
+                instance_id=instance_id,
+                instance_information_capture_time=record.instance_information_capture_time,
+                instance_status=record.instance_status,
+                application_capture_time=fetch_type_capture_time(ssm, instance_id, APPLICATION),
+            )
+        result.append(record)
+    return result
+
+
+def query_inventory(
+    ssm: Any,
+    instance_ids: Sequence[str],
+    type_name: str,
+    attribute: str = "Name",
+    prefix: str | None = None,
+) -> list[InventoryMatch]:
+    """Entries of ``type_name`` on the instances, optionally those whose ``attribute``
+    begins with ``prefix`` (server-side ``BeginWith`` filter, re-checked client-side)."""
+    matches: list[InventoryMatch] = []
+    for chunk in chunked(sorted(set(instance_ids)), INVENTORY_FILTER_VALUES):
+        filters: list[dict[str, Any]] = [_instance_id_filter(chunk)]
+        if prefix:
+            filters.append({"Key": f"{type_name}.{attribute}", "Values": [prefix], "Type": "BeginWith"})
+        for page in ssm.get_paginator("get_inventory").paginate(
+            Filters=filters,
+            ResultAttributes=[{"TypeName": type_name}],
+            PaginationConfig={"PageSize": PAGE_SIZE},
+        ):
+            for entity in page.get("Entities", []):
+                item = entity.get("Data", {}).get(type_name)
+                if not item or "Id" not in entity:
+                    continue
+                captured = _parse_capture_time(item.get("CaptureTime"))
+                for entry in item.get("Content", []):
+                    if prefix and not str(entry.get(attribute, "")).startswith(prefix):
+                        continue
+                    matches.append(
+                        InventoryMatch(
+                            instance_id=entity["Id"],
+                            type_name=type_name,
+                            capture_time=captured,
+                            attributes=dict(entry),
+                        )
+                    )
+    return matches
+
+
+# --- SSM: compliance -----------------------------------------------------------------------
+
+
+def fetch_compliance_summaries(
+    ssm: Any, instance_ids: Iterable[str], compliance_types: Sequence[str]
+) -> list[ComplianceSummary]:
+    """Per-resource compliance of the given types, kept to ``instance_ids``."""
+    wanted = set(instance_ids)
+    result: list[ComplianceSummary] = []
+    for page in ssm.get_paginator("list_resource_compliance_summaries").paginate(
+        Filters=[{"Key": "ComplianceType", "Values": list(compliance_types), "Type": "EQUAL"}],
+        PaginationConfig={"PageSize": PAGE_SIZE},
+    ):
+        for item in page.get("ResourceComplianceSummaryItems", []):
+            if item.get("ResourceId") not in wanted:
+                continue
+            result.append(
+                ComplianceSummary(
+                    resource_id=item["ResourceId"],
+                    compliance_type=item.get("ComplianceType", ""),
+                    status=item.get("Status", "UNKNOWN"),
+                    overall_severity=item.get("OverallSeverity"),
+                    compliant_count=item.get("CompliantSummary", {}).get("CompliantCount", 0),
+                    non_compliant_count=item.get("NonCompliantSummary", {}).get("NonCompliantCount", 0),
+                    execution_time=item.get("ExecutionSummary", {}).get("ExecutionTime"),
+                )
+            )
+    return result
+
+
+def fetch_non_compliant_items(ssm: Any, instance_id: str, compliance_type: str) -> list[ComplianceItem]:
+    """The non-compliant items of one type on one instance (one resource id per call)."""
+    result: list[ComplianceItem] = []
+    for page in ssm.get_paginator("list_compliance_items").paginate(
+        ResourceIds=[instance_id],
+        ResourceTypes=["ManagedInstance"],
+        Filters=[{"Key": "ComplianceType", "Values": [compliance_type], "Type": "EQUAL"}],
+        PaginationConfig={"PageSize": PAGE_SIZE},
+    ):
+        for item in page.get("ComplianceItems", []):
+            if item.get("Status") != "NON_COMPLIANT":
+                continue
+            result.append(
+                ComplianceItem(
+                    resource_id=item.get("ResourceId", instance_id),
+                    compliance_type=item.get("ComplianceType", compliance_type),
+                    item_id=item.get("Id"),
+                    title=item.get("Title"),
+                    status=item["Status"],
+                    severity=item.get("Severity"),
+                )
+            )
+    return result
+
+
+# --- orchestration -------------------------------------------------------------------------
+
+
+def collect_snapshot(
+    clients: Clients,
+    selector: FleetSelector,
+    association_name: str,
+    compliance_types: Sequence[str] = ("Association", "Patch"),
+) -> FleetSnapshot:
+    """Runs the fetchers in a fixed order (EC2, registration, association, inventory,
+    compliance) and bundles the results; no judgement here."""
+    ec2, ssm = clients.ec2, clients.ssm
+    instances = fetch_instances(ec2, selector)
+    nodes = fetch_managed_nodes(ssm, selector)
+    fleet_ids = [i.instance_id for i in instances]
+    registered = [i for i in fleet_ids if i in {n.instance_id for n in nodes}]
+
+    found = tuple(describe_association(ssm, a) for a in find_associations(ssm, association_name))
+    association = choose_association(found, selector)
+    latest = None
+    targets: list[ExecutionTarget] = []
+    statuses: list[InstanceAssociationStatus] = []
+    if association is not None:
+        latest = fetch_latest_execution(ssm, association.association_id)
+        if latest is not None:
+            targets = fetch_execution_targets(ssm, association.association_id, latest.execution_id)
+        failed = {t.resource_id for t in targets if t.status == "Failed"}
+        for instance_id in registered:
+            if instance_id in failed:
+                status = fetch_instance_association_status(ssm, instance_id, association.association_id)
+                if status is not None:
+                    statuses.append(status)
+
+    inventory = fetch_inventory(ssm, fleet_ids, registered) if fleet_ids else []
+
+    compliance: list[ComplianceSummary] = []
+    items: list[ComplianceItem] = []
+    if registered:
+        compliance = fetch_compliance_summaries(ssm, registered, compliance_types)
+        for summary in compliance:
+            if summary.status == "NON_COMPLIANT":
+                items.extend(fetch_non_compliant_items(ssm, summary.resource_id, summary.compliance_type))
+
+    return FleetSnapshot(
+        selector=selector,
+        association_name=association_name,
+        region=clients.region,
+        instances=tuple(instances),
+        nodes=tuple(nodes),
+        associations_found=found,
+        association=association,
+        latest_execution=latest,
+        execution_targets=tuple(targets),
+        instance_association_statuses=tuple(statuses),
+        inventory=tuple(inventory),
+        compliance=tuple(compliance),
+        compliance_items=tuple(items),
+    )

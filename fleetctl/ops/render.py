@@ -1,0 +1,139 @@
+"""Rich tables for people. Machines use ``--json`` (see :mod:`fleetctl.ops`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.console import Console
+from rich.table import Table
+
+from fleetctl.ops.models import Ec2Instance, InventoryMatch
+from fleetctl.ops.report import CheckReport
+
+
+def _ts(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%SZ") if value else "-"
+
+
+def _mark(ok: bool | None, text: str) -> str:
+    if ok is None:
+        return text
+    return f"[green]{text}[/green]" if ok else f"[red]{text}[/red]"
+
+
+def render_check(report: CheckReport, console: Console) -> None:
+    sel = report.selector
+    console.print(
+        f"[bold]Fleet Environment={sel.environment} Workload={sel.workload}[/bold] "
+        f"in {report.region} ({len(report.instances)} instance(s))"
+    )
+
+    table = Table(title="Instances", show_lines=False)
+    for column in (
+        "Instance",
+        "Name",
+        "State",
+        "SSM",
+        "Agent",
+        "Platform",
+        "Association",
+        "Inventory (AWS:Application)",
+        "Compliance",
+    ):
+        table.add_column(column, overflow="fold")
+    for row in report.instances:
+        ssm = (
+            _mark(row.ping_status == "Online", row.ping_status or "?")
+            if row.registered
+            else ("[red]not registered[/red]")
+        )
+        agent = row.agent_version or "-"
+        if row.agent_is_latest is False:
+            agent += " (update)"
+        compliance = ", ".join(
+            _mark(status == "COMPLIANT", f"{kind}:{status}")
+            for kind, status in sorted(row.compliance.items())
+        )
+        table.add_row(
+            row.instance_id,
+            row.name or "-",
+            _mark(row.state == "running", row.state),
+            ssm,
+            agent,
+            row.platform or "-",
+            _mark(row.association_status == "Success", row.association_status)
+            if row.association_status
+            else "-",
+            _ts(row.application_capture_time),
+            compliance or "-",
+        )
+    console.print(table)
+
+    assoc = report.association
+    if assoc is not None:
+        info = Table(title=f"Association {report.association_name}", show_header=False)
+        info.add_column("Field")
+        info.add_column("Value", overflow="fold")
+        info.add_row("Id", assoc.association_id)
+        info.add_row("Document", assoc.document_name)
+        info.add_row("Schedule", assoc.schedule or "-")
+        info.add_row("Targets", "; ".join(f"{t.key}={','.join(t.values)}" for t in assoc.targets) or "-")
+        info.add_row(
+            "Status",
+            _mark(assoc.status == "Success", assoc.status or "unknown")
+            + (f" ({assoc.detailed_status})" if assoc.detailed_status else ""),
+        )
+        info.add_row("Counts", ", ".join(f"{k}={v}" for k, v in sorted(assoc.status_counts.items())) or "-")
+        ex = report.latest_execution
+        if ex is not None:
+            info.add_row(
+                "Latest execution",
+                f"{ex.execution_id} {ex.status} at {_ts(ex.created_time)} "
+                f"({ex.resource_count_by_status or ''})",
+            )
+        info.add_row("Last success", _ts(assoc.last_successful_execution_date))
+        console.print(info)
+
+    if report.findings:
+        console.print("[bold]Findings[/bold]")
+        for f in report.findings:
+            colour = "red" if f.level == "problem" else "yellow"
+            subject = f"{f.instance_id}: " if f.instance_id else ""
+            console.print(
+                f"[{colour}]{f.level.upper()}[/{colour}] [{f.section}] {subject}{f.message}",
+                soft_wrap=True,
+                highlight=False,
+            )
+    verdict = (
+        "[green]HEALTHY[/green]"
+        if report.healthy
+        else (f"[red]UNHEALTHY[/red] ({len(report.problems)} problem(s))")
+    )
+    console.print(f"Result: {verdict}")
+
+
+def render_inventory_query(
+    instances: list[Ec2Instance],
+    matches: list[InventoryMatch],
+    type_name: str,
+    attributes: list[str],
+    console: Console,
+) -> None:
+    names = {i.instance_id: i.name for i in instances}
+    table = Table(title=f"{type_name} across {len(instances)} instance(s)")
+    table.add_column("Instance", overflow="fold")
+    table.add_column("Name")
+    for attribute in attributes:
+        table.add_column(attribute, overflow="fold")
+    table.add_column("Captured")
+    for m in sorted(matches, key=lambda m: (m.instance_id, m.attributes.get(attributes[0], ""))):
+        table.add_row(
+            m.instance_id,
+            names.get(m.instance_id) or "-",
+            *(m.attributes.get(a, "-") for a in attributes),
+            _ts(m.capture_time),
+        )
+    console.print(table)
+    missing = sorted(set(names) - {m.instance_id for m in matches})
+    if missing:
+        console.print(f"No match on: {', '.join(missing)}", soft_wrap=True, highlight=False)
