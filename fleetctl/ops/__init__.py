@@ -2,8 +2,11 @@
 ``fleetctl inventory query``.
 
 ``fleetctl check --workload Test [--environment OELabIPM]
-[--association-name InventoryAllInstances] [--max-inventory-age-hours 24]
+[--association-name NAME] [--max-inventory-age-hours 24]
 [--region R] [--profile P] [--json]``
+
+Without ``--association-name`` the association ``InventoryAllInstances-<Workload>`` (the
+program's naming) is looked up, then ``InventoryAllInstances`` (the lab's).
 
 Checks, in order: (1) registration: EC2 instances tagged Environment/Workload (any state
 but terminated) against SSM managed nodes with the same tags (PingStatus, agent version,
@@ -25,7 +28,7 @@ one line on stderr, nothing on stdout.
       "healthy": true, "exit_code": 0,
       "region": "us-east-1",
       "selector": {"Environment": "OELabIPM", "Workload": "Test"},
-      "association_name": "InventoryAllInstances",
+      "association_name": "InventoryAllInstances-Test",
       "generated_at": "2025-01-01T00:00:00+00:00",
       "max_inventory_age_hours": 24.0,
       "instances": [{
@@ -103,6 +106,9 @@ from fleetctl.ops.report import check_report_to_json, evaluate, inventory_query_
 __all__ = ["register", "run_check", "run_inventory_query"]
 
 DEFAULT_ENVIRONMENT = "OELabIPM"
+# The program names its association InventoryAllInstances-<Workload> (Pulumi.<stack>.yaml);
+# the lab's console walkthrough names it InventoryAllInstances. Without
+# --association-name both are tried, in that order.
 DEFAULT_ASSOCIATION_NAME = "InventoryAllInstances"
 DEFAULT_COLUMNS = {APPLICATION: ["Name", "Version", "Release", "Architecture"]}
 _ASSOCIATION_NAME = re.compile(r"^[a-zA-Z0-9_\-.]{3,128}$")
@@ -147,8 +153,8 @@ def register(subparsers: Any) -> None:
     _add_common(check)
     check.add_argument(
         "--association-name",
-        default=DEFAULT_ASSOCIATION_NAME,
-        help=f"State Manager association name (default {DEFAULT_ASSOCIATION_NAME})",
+        help="State Manager association name (default: "
+        f"{DEFAULT_ASSOCIATION_NAME}-<workload>, then {DEFAULT_ASSOCIATION_NAME})",
     )
     check.add_argument(
         "--max-inventory-age-hours",
@@ -179,15 +185,23 @@ def _selector(args: argparse.Namespace) -> FleetSelector:
     return FleetSelector(environment=args.environment, workload=args.workload)
 
 
+def association_names(args: argparse.Namespace) -> list[str]:
+    """Names to look up, in order."""
+    if args.association_name:
+        return [args.association_name]
+    names = [f"{DEFAULT_ASSOCIATION_NAME}-{args.workload}", DEFAULT_ASSOCIATION_NAME]
+    return [n for n in names if _ASSOCIATION_NAME.match(n)]
+
+
 def run_check(args: argparse.Namespace) -> int:
-    if not _ASSOCIATION_NAME.match(args.association_name):
+    if args.association_name and not _ASSOCIATION_NAME.match(args.association_name):
         raise aws.OpsError(
             f"invalid association name {args.association_name!r} (3-128 of letters, digits, _ - .)"
         )
     if args.max_inventory_age_hours <= 0:
         raise aws.OpsError("--max-inventory-age-hours must be positive")
     clients = aws.make_clients(region=args.region, profile=args.profile)
-    snapshot = aws.collect_snapshot(clients, _selector(args), args.association_name)
+    snapshot = aws.collect_snapshot(clients, _selector(args), association_names(args))
     report = evaluate(
         snapshot,
         now=datetime.now(UTC),

@@ -474,18 +474,26 @@ def fetch_non_compliant_items(ssm: Any, instance_id: str, compliance_type: str) 
 def collect_snapshot(
     clients: Clients,
     selector: FleetSelector,
-    association_name: str,
+    association_names: Sequence[str],
     compliance_types: Sequence[str] = ("Association", "Patch"),
 ) -> FleetSnapshot:
     """Runs the fetchers in a fixed order (EC2, registration, association, inventory,
-    compliance) and bundles the results; no judgement here."""
+    compliance) and bundles the results; no judgement here. ``association_names`` are tried
+    in order; the first name that exists is used."""
     ec2, ssm = clients.ec2, clients.ssm
     instances = fetch_instances(ec2, selector)
     nodes = fetch_managed_nodes(ssm, selector)
     fleet_ids = [i.instance_id for i in instances]
     registered = [i for i in fleet_ids if i in {n.instance_id for n in nodes}]
 
-    found = tuple(describe_association(ssm, a) for a in find_associations(ssm, association_name))
+    association_name = association_names[0]
+    found: tuple[Association, ...] = ()
+    for name in association_names:
+        ids = find_associations(ssm, name)
+        if ids:
+            association_name = name
+            found = tuple(describe_association(ssm, a) for a in ids)
+            break
     association = choose_association(found, selector)
     latest = None
     targets: list[ExecutionTarget] = []
@@ -514,6 +522,7 @@ def collect_snapshot(
     return FleetSnapshot(
         selector=selector,
         association_name=association_name,
+        association_names_tried=tuple(association_names),
         region=clients.region,
         instances=tuple(instances),
         nodes=tuple(nodes),

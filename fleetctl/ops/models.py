@@ -160,6 +160,7 @@ class FleetSnapshot:
     region: str
     instances: tuple[Ec2Instance, ...]
     nodes: tuple[ManagedNode, ...]
+    association_names_tried: tuple[str, ...] = ()
     associations_found: tuple[Association, ...] = ()
     association: Association | None = None
     latest_execution: AssociationExecution | None = None

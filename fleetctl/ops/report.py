@@ -191,11 +191,12 @@ def evaluate(
                 )
             )
         else:
+            tried = snap.association_names_tried or (snap.association_name,)
             findings.append(
                 Finding(
                     "problem",
                     "association",
-                    f"no State Manager association named {snap.association_name!r}",
+                    "no State Manager association named " + " or ".join(repr(n) for n in tried),
                 )
             )
     else:
