@@ -150,7 +150,7 @@ class InventoryCollection(pulumi.ComponentResource):
         )
         encryption = aws.s3.BucketServerSideEncryptionConfiguration(
             f"{name}-logs-encryption",
-            aws.s3.BucketServerSideEncryptionConfigurationArgs(
+            aws.s3.BucketServerSideEncryptionConfigurationInitArgs(
                 bucket=bucket.id,
                 rules=[
                     aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
@@ -164,7 +164,7 @@ class InventoryCollection(pulumi.ComponentResource):
         )
         versioning = aws.s3.BucketVersioning(
             f"{name}-logs-versioning",
-            aws.s3.BucketVersioningArgs(
+            aws.s3.BucketVersioningInitArgs(
                 bucket=bucket.id,
                 versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(
                     status="Enabled"

@@ -96,6 +96,18 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.recorded: list[RecordedResource] = []
         self.stack_outputs: dict[str, Any] = {}
 
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """URNs as the engine makes them: the full parent type chain, the root stack left out.
+
+        (The stock mock keeps only the parent's last type and prefixes the root stack's, so
+        its URNs would not match a real stack's and the URN snapshot would be dishonest.)
+        """
+        if parent:
+            parent_type = parent.split("::")[2]
+            if parent_type != STACK_TYPE:
+                type_ = f"{parent_type}${type_}"
+        return "urn:pulumi:" + "::".join([pulumi.get_stack(), pulumi.get_project(), type_, name])
+
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
         inputs = rpc.deserialize_properties(request.object) if request.type != STACK_TYPE else {}

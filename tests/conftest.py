@@ -1,0 +1,47 @@
+"""Shared fixtures: the dev and prod stacks recorded once per session under mocks."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from fleetctl.mockrun import Recording, RecordedResource, run_program  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def dev() -> Recording:
+    return run_program("dev")
+
+
+@pytest.fixture(scope="session")
+def prod() -> Recording:
+    return run_program("prod")
+
+
+def resource_class(type_token: str) -> type | None:
+    """The pulumi_aws class for an engine type token (``aws:ec2/vpc:Vpc`` -> ``aws.ec2.Vpc``)."""
+    package, rest = type_token.split(":", 1)
+    if package != "aws":
+        return None
+    module_path, class_name = rest.split(":")
+    module_name = module_path.split("/")[0]
+    module = importlib.import_module(f"pulumi_aws.{module_name}")
+    return getattr(module, class_name, None)
+
+
+def is_taggable(resource: RecordedResource) -> bool:
+    """True when the resource type accepts a ``tags`` input (asked of the SDK, not a list)."""
+    cls = resource_class(resource.type)
+    return cls is not None and isinstance(getattr(cls, "tags", None), property)
+
+
+def tags_of(resource: RecordedResource) -> dict[str, Any]:
+    return dict(resource.inputs.get("tags") or {})
