@@ -19,7 +19,6 @@ from pydantic import (
     StringConstraints,
     ValidationError,
     field_validator,
-    model_validator,
 )
 from pydantic.alias_generators import to_camel
 
@@ -210,16 +209,17 @@ class StackConfig(_Model):
             )
         return value
 
-    @model_validator(mode="after")
-    def _unique_roles(self) -> StackConfig:
-        roles = [group.role for group in self.fleet]
+    @field_validator("fleet")
+    @classmethod
+    def _unique_roles(cls, fleet: list[FleetGroup]) -> list[FleetGroup]:
+        roles = [group.role for group in fleet]
         duplicates = sorted({r for r in roles if roles.count(r) > 1})
         if duplicates:
-            raise ValueError(f"fleet lists role {', '.join(duplicates)} more than once")
-        short = [group.short_role for group in self.fleet]
+            raise ValueError(f"lists role {', '.join(duplicates)} more than once")
+        short = [group.short_role for group in fleet]
         if len(set(short)) != len(short):
-            raise ValueError("fleet roles must differ after dropping 'Server' (used in Name tags)")
-        return self
+            raise ValueError("roles must differ after dropping 'Server' (used in Name tags)")
+        return fleet
 
     @property
     def common_tags(self) -> dict[str, str]:

@@ -1,0 +1,237 @@
+"""Each component alone under mocks, its properties asserted by engine name."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import pulumi
+
+from components.config import FleetGroup
+from components.endpoints import SSM_REGIONAL_BUCKETS, SsmEndpoints, SsmEndpointsArgs
+from components.fleet import WorkloadFleet, WorkloadFleetArgs
+from components.instance_role import SSM_CORE_POLICY, InstanceRole, InstanceRoleArgs
+from components.inventory import InventoryCollection, InventoryCollectionArgs
+from components.network import Network, NetworkArgs
+from fleetctl.mockrun import Recording, record
+from fleetctl.project import StackSettings
+
+TAGS = {"Environment": "OELabIPM", "Workload": "Test"}
+SETTINGS = StackSettings(project="ssm-inventory", stack="unit", config={"aws:region": "eu-west-1"})
+
+
+def run(program: Callable[[], object]) -> Recording:
+    return record(program, SETTINGS)
+
+
+def test_network_private_subnets_only() -> None:
+    rec = run(lambda: Network("net", NetworkArgs(vpc_cidr="10.2.0.0/16", az_count=3, tags=TAGS)))
+    (component,) = rec.by_type("ssm-inventory:network:Network")
+    vpc = rec.one("aws:ec2/vpc:Vpc", "net-vpc")
+    assert vpc.parent == component.urn
+    assert vpc.inputs["cidrBlock"] == "10.2.0.0/16"
+    assert vpc.inputs["enableDnsSupport"] is True and vpc.inputs["enableDnsHostnames"] is True
+    subnets = rec.by_type("aws:ec2/subnet:Subnet")
+    assert [s.inputs["cidrBlock"] for s in subnets] == ["10.2.0.0/19", "10.2.32.0/19", "10.2.64.0/19"]
+    assert [s.inputs["availabilityZone"] for s in subnets] == ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+    assert all(s.inputs["mapPublicIpOnLaunch"] is False for s in subnets)
+    tables = rec.by_type("aws:ec2/routeTable:RouteTable")
+    assert len(tables) == 3 and all(not t.inputs.get("routes") for t in tables)
+    assert len(rec.by_type("aws:ec2/routeTableAssociation:RouteTableAssociation")) == 3
+    for absent in ("internetGateway:InternetGateway", "natGateway:NatGateway", "route:Route"):
+        assert not rec.by_type(f"aws:ec2/{absent}")
+    assert all(r.inputs["tags"]["Workload"] == "Test" for r in [vpc, *subnets, *tables])
+
+
+def test_network_nat_option_adds_public_subnet_and_default_routes() -> None:
+    rec = run(lambda: Network(
+        "net", NetworkArgs(vpc_cidr="10.2.0.0/16", az_count=2, tags=TAGS, nat_gateway=True)
+    ))
+    public = rec.one("aws:ec2/subnet:Subnet", "net-public")
+    assert public.inputs["cidrBlock"] == "10.2.224.0/19"
+    assert public.inputs["mapPublicIpOnLaunch"] is False
+    (nat,) = rec.by_type("aws:ec2/natGateway:NatGateway")
+    routes = rec.by_type("aws:ec2/route:Route")
+    assert len(routes) == 2
+    assert {r.inputs["destinationCidrBlock"] for r in routes} == {"0.0.0.0/0"}
+    assert {r.inputs["natGatewayId"] for r in routes} == {nat.outputs["id"]}
+
+
+def test_endpoints_interface_and_s3_gateway() -> None:
+    def program() -> None:
+        SsmEndpoints("ep", SsmEndpointsArgs(
+            vpc_id="vpc-1", vpc_cidr="10.0.0.0/16",
+            subnet_ids=[pulumi.Output.from_input("subnet-a"), pulumi.Output.from_input("subnet-b")],
+            route_table_ids=[pulumi.Output.from_input("rtb-a"), pulumi.Output.from_input("rtb-b")],
+            services=["ssm", "ec2messages", "ec2", "ssmmessages"], region="eu-west-1",
+            log_bucket_name=pulumi.Output.from_input("my-logs"), tags=TAGS,
+        ))
+
+    rec = run(program)
+    sg = rec.one("aws:ec2/securityGroup:SecurityGroup", "ep-sg")
+    assert sg.inputs["description"]
+    (rule,) = sg.inputs["ingress"]
+    assert (rule["protocol"], rule["fromPort"], rule["toPort"]) == ("tcp", 443, 443)
+    assert rule["cidrBlocks"] == ["10.0.0.0/16"] and rule["description"]
+    assert not sg.inputs.get("egress")
+    interfaces = [r for r in rec.by_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+                  if r.inputs["vpcEndpointType"] == "Interface"]
+    assert sorted(r.inputs["serviceName"] for r in interfaces) == sorted(
+        f"com.amazonaws.eu-west-1.{s}" for s in ("ssm", "ec2messages", "ec2", "ssmmessages"))
+    for endpoint in interfaces:
+        assert endpoint.inputs["privateDnsEnabled"] is True
+        assert endpoint.inputs["subnetIds"] == ["subnet-a", "subnet-b"]
+        assert endpoint.inputs["securityGroupIds"] == [sg.outputs["id"]]
+    s3 = rec.one("aws:ec2/vpcEndpoint:VpcEndpoint", "ep-s3")
+    assert s3.inputs["vpcEndpointType"] == "Gateway"
+    assert s3.inputs["routeTableIds"] == ["rtb-a", "rtb-b"]
+    policy = json.loads(s3.inputs["policy"])
+    resources = [res for st in policy["Statement"] for res in st["Resource"]]
+    assert "arn:aws:s3:::amazon-ssm-eu-west-1/*" in resources
+    assert "arn:aws:s3:::my-logs/*" in resources
+    # Nothing but the SSM buckets of the region and ours.
+    allowed = {f"arn:aws:s3:::{b.format(region='eu-west-1')}/*" for b in SSM_REGIONAL_BUCKETS}
+    assert set(resources) - allowed == {"arn:aws:s3:::my-logs", "arn:aws:s3:::my-logs/*"}
+
+
+def test_instance_role_core_policy_and_scoped_log_writer() -> None:
+    def program() -> None:
+        InstanceRole("mi", InstanceRoleArgs(
+            tags=TAGS, path="/ssm/", permissions_boundary="arn:aws:iam::123456789012:policy/B",
+            log_bucket_arn="arn:aws:s3:::logs", log_key_prefix="inventory/",
+        ))
+
+    rec = run(program)
+    role = rec.one("aws:iam/role:Role", "mi-role")
+    trust = json.loads(role.inputs["assumeRolePolicy"])
+    assert trust["Statement"][0]["Principal"] == {"Service": "ec2.amazonaws.com"}
+    assert role.inputs["permissionsBoundary"] == "arn:aws:iam::123456789012:policy/B"
+    assert role.inputs["path"] == "/ssm/"
+    attachments = rec.by_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    assert [a.inputs["policyArn"] for a in attachments] == [SSM_CORE_POLICY]
+    assert all("AmazonEC2RoleforSSM" not in json.dumps(r.inputs) for r in rec.resources)
+    inline = rec.one("aws:iam/rolePolicy:RolePolicy", "mi-execution-logs")
+    statements = json.loads(inline.inputs["policy"])["Statement"]
+    assert {(s["Action"], s["Resource"]) for s in statements} == {
+        ("s3:PutObject", "arn:aws:s3:::logs/inventory/*"),
+        ("s3:GetEncryptionConfiguration", "arn:aws:s3:::logs"),
+    }
+    profile = rec.one("aws:iam/instanceProfile:InstanceProfile", "mi-profile")
+    assert profile.inputs["role"] == role.outputs["name"]
+    assert {attachments[0].urn, inline.urn} <= set(profile.dependencies)
+
+
+def test_instance_role_without_logs_has_no_inline_policy() -> None:
+    rec = run(lambda: InstanceRole("mi", InstanceRoleArgs(tags=TAGS)))
+    assert not rec.by_type("aws:iam/rolePolicy:RolePolicy")
+
+
+def _fleet_program(groups: list[FleetGroup], internet: bool = False) -> Callable[[], None]:
+    def program() -> None:
+        WorkloadFleet("fleet", WorkloadFleetArgs(
+            workload="Prod", groups=groups, vpc_id="vpc-1", vpc_cidr="10.1.0.0/16",
+            subnet_ids=[pulumi.Output.from_input("subnet-a"), pulumi.Output.from_input("subnet-b")],
+            s3_prefix_list_id="pl-1234", instance_profile_name="profile-1", region="eu-west-1",
+            internet_egress=internet, tags=TAGS,
+        ))
+    return program
+
+
+def test_fleet_instances_and_security_group() -> None:
+    rec = run(_fleet_program([FleetGroup(role="WebServer", count=3), FleetGroup(
+        role="AppServer", count=1, os="rhel-9", instance_type="m7i.large", patch_group="NonCritical")]))
+    sg = rec.one("aws:ec2/securityGroup:SecurityGroup", "fleet-sg")
+    assert not sg.inputs.get("ingress")
+    egress = sg.inputs["egress"]
+    assert {(e["fromPort"], tuple(e.get("cidrBlocks", [])), tuple(e.get("prefixListIds", [])))
+            for e in egress} == {(443, ("10.1.0.0/16",), ()), (443, (), ("pl-1234",))}
+    instances = {r.inputs["tags"]["Name"]: r for r in rec.by_type("aws:ec2/instance:Instance")}
+    assert sorted(instances) == ["Prod-App1", "Prod-Web1", "Prod-Web2", "Prod-Web3"]
+    assert [instances[f"Prod-Web{n}"].inputs["subnetId"] for n in (1, 2, 3)] == [
+        "subnet-a", "subnet-b", "subnet-a"]
+    web, app = instances["Prod-Web1"], instances["Prod-App1"]
+    assert web.inputs["ami"].startswith("ami-") and web.inputs["ami"] != app.inputs["ami"]
+    assert "userData" not in web.inputs  # Amazon Linux ships the agent
+    assert "amazon-ssm-agent" in app.inputs["userData"]  # RHEL gets it from the regional bucket
+    assert "amazon-ssm-eu-west-1" in app.inputs["userData"]
+    assert app.inputs["instanceType"] == "m7i.large"
+    assert app.inputs["tags"]["Patch Group"] == "NonCritical"
+    assert app.inputs["tags"]["InstanceRole"] == "AppServer"
+    assert web.inputs["tags"]["AmiSsmParameter"].startswith("/aws/service/ami-amazon-linux-latest/")
+    for instance in instances.values():
+        assert instance.inputs["iamInstanceProfile"] == "profile-1"
+        assert instance.inputs["vpcSecurityGroupIds"] == [sg.outputs["id"]]
+        assert instance.ignore_changes == ["ami"]
+
+
+def test_fleet_nat_option_opens_package_egress() -> None:
+    rec = run(_fleet_program([FleetGroup(role="WebServer", count=1)], internet=True))
+    egress = rec.one("aws:ec2/securityGroup:SecurityGroup", "fleet-sg").inputs["egress"]
+    assert {e["fromPort"] for e in egress if e.get("cidrBlocks") == ["0.0.0.0/0"]} == {80, 443}
+
+
+def _inventory_program(logs: bool, protect: bool = False) -> Callable[[], None]:
+    def program() -> None:
+        InventoryCollection("inv", InventoryCollectionArgs(
+            association_name="InventoryAllInstances", schedule="rate(1 hour)",
+            parameters={"applications": "Enabled", "files": '[{"Path": "/etc"}]'},
+            target_tags={"Environment": "OELabIPM", "Workload": "Test"}, region="eu-west-1",
+            tags=TAGS, execution_logs=logs, log_retention_days=30, protect_log_bucket=protect,
+        ))
+    return program
+
+
+def test_inventory_association_without_logs() -> None:
+    rec = run(_inventory_program(logs=False))
+    (association,) = rec.by_type("aws:ssm/association:Association")
+    i = association.inputs
+    assert i["name"] == "AWS-GatherSoftwareInventory"
+    assert i["associationName"] == "InventoryAllInstances"
+    assert i["scheduleExpression"] == "rate(1 hour)"
+    assert i["parameters"] == {"applications": "Enabled", "files": '[{"Path": "/etc"}]'}
+    assert i["targets"] == [
+        {"key": "tag:Environment", "values": ["OELabIPM"]},
+        {"key": "tag:Workload", "values": ["Test"]},
+    ]
+    assert "outputLocation" not in i
+    assert i["tags"] == TAGS
+    assert not rec.by_type("aws:s3/bucket:Bucket")
+
+
+def test_inventory_log_bucket_is_locked_down() -> None:
+    rec = run(_inventory_program(logs=True, protect=True))
+    bucket = rec.one("aws:s3/bucket:Bucket", "inv-logs")
+    assert bucket.protect and bucket.retain_on_delete
+    assert bucket.inputs["forceDestroy"] is False
+    name = bucket.outputs["bucket"]
+    block = rec.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "inv-logs-public-access")
+    assert all(block.inputs[k] is True for k in (
+        "blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))
+    sse = rec.by_type(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")[0]
+    assert sse.inputs["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256"
+    versioning = rec.by_type("aws:s3/bucketVersioning:BucketVersioning")[0]
+    assert versioning.inputs["versioningConfiguration"]["status"] == "Enabled"
+    lifecycle = rec.by_type("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")[0]
+    assert lifecycle.inputs["rules"][0]["expiration"]["days"] == 30
+    policy = json.loads(rec.by_type("aws:s3/bucketPolicy:BucketPolicy")[0].inputs["policy"])
+    (deny,) = policy["Statement"]
+    assert deny["Effect"] == "Deny"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert f"arn:aws:s3:::{name}/*" in deny["Resource"]
+    for child in (block, sse, versioning, lifecycle):
+        assert child.inputs["bucket"] == name
+    (association,) = rec.by_type("aws:ssm/association:Association")
+    assert association.inputs["outputLocation"] == {
+        "s3BucketName": name, "s3KeyPrefix": "inventory-execution-logs", "s3Region": "eu-west-1"}
+    # Logs are only written once the bucket is private, encrypted and TLS-only.
+    assert block.urn in association.dependencies
+
+
+def test_component_type_tokens_follow_the_convention(dev: Recording) -> None:
+    components = [r for r in dev.resources[1:] if not r.custom]
+    assert {r.type for r in components} == {
+        "ssm-inventory:network:Network", "ssm-inventory:endpoints:SsmEndpoints",
+        "ssm-inventory:iam:InstanceRole", "ssm-inventory:fleet:WorkloadFleet",
+        "ssm-inventory:inventory:InventoryCollection",
+    }

@@ -1,0 +1,143 @@
+"""Config validation: every bad input fails with one message naming the key, nothing registered."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from components.config import ConfigError, StackConfig, parse_stack_config
+from fleetctl.mockrun import partial_recording, run_program
+
+FLEET_OK = [{"role": "WebServer", "count": 1}]
+
+
+def _fleet(**changes: Any) -> list[dict[str, Any]]:
+    return [{**FLEET_OK[0], **changes}]
+
+
+BAD_INPUTS = [
+    pytest.param({"vpcCidr": "10.0.0.0/33"}, "ssm-inventory:vpcCidr", "not an IPv4 CIDR", id="malformed-cidr"),
+    pytest.param({"vpcCidr": "banana"}, "ssm-inventory:vpcCidr", "not an IPv4 CIDR", id="garbage-cidr"),
+    pytest.param({"vpcCidr": "10.0.0.1/16"}, "ssm-inventory:vpcCidr", "host bits", id="host-bits-cidr"),
+    pytest.param({"vpcCidr": "8.8.0.0/16"}, "ssm-inventory:vpcCidr", "not a private", id="public-cidr"),
+    pytest.param({"vpcCidr": "10.0.0.0/26"}, "ssm-inventory:vpcCidr", "/16 to /24", id="too-small-cidr"),
+    pytest.param({"vpcCidr": "10.0.0.0/8"}, "ssm-inventory:vpcCidr", "/16 to /24", id="too-big-cidr"),
+    pytest.param({"azCount": 0}, "ssm-inventory:azCount", "greater than or equal to 1", id="az-zero"),
+    pytest.param({"azCount": 7}, "ssm-inventory:azCount", "less than or equal to 6", id="az-seven"),
+    pytest.param({"azCount": "two"}, "ssm-inventory:azCount", "valid integer", id="az-not-int"),
+    pytest.param({"fleet": _fleet(os="centos-6")}, "ssm-inventory:fleet[0].os",
+                 "unknown OS 'centos-6'; allowed: amazon-linux-2023", id="unknown-os"),
+    pytest.param({"endpoints": ["ssm", "sqs"]}, "ssm-inventory:endpoints",
+                 "unknown endpoint service 'sqs'; allowed: ssm", id="unknown-endpoint"),
+    pytest.param({"fleet": _fleet(count=-1)}, "ssm-inventory:fleet[0].count",
+                 "greater than or equal to 0", id="negative-count"),
+    pytest.param({"fleet": _fleet(instanceType="")}, "ssm-inventory:fleet[0].instanceType",
+                 "EC2 instance type like t3.micro", id="empty-instance-type"),
+    pytest.param({"inventory": {"schedule": "rate(10 minutes)"}}, "ssm-inventory:inventory.schedule",
+                 "more often than every 30 minutes", id="rate-under-30"),
+    pytest.param({"inventory": {"schedule": "rate(31 days)"}}, "ssm-inventory:inventory.schedule",
+                 "under 31 days", id="rate-31-days"),
+    pytest.param({"inventory": {"schedule": "rate(45 days)"}}, "ssm-inventory:inventory.schedule",
+                 "under 31 days", id="rate-45-days"),
+    pytest.param({"inventory": {"schedule": "rate(30 minute)"}}, "ssm-inventory:inventory.schedule",
+                 "plural", id="rate-bad-unit"),
+    pytest.param({"inventory": {"schedule": "every 30 minutes"}}, "ssm-inventory:inventory.schedule",
+                 "not a valid schedule", id="malformed-rate"),
+    pytest.param({"inventory": {"schedule": "cron(0 2 * *)"}}, "ssm-inventory:inventory.schedule",
+                 "not a valid schedule", id="malformed-cron"),
+    pytest.param({"inventory": {"schedule": "cron(0/10 * * * ? *)"}}, "ssm-inventory:inventory.schedule",
+                 "more often than every 30 minutes", id="cron-every-10"),
+    pytest.param({"inventory": {"schedule": "cron(99 2 ? * SUN *)"}}, "ssm-inventory:inventory.schedule",
+                 "cannot read cron field '99'", id="cron-bad-minute"),
+    pytest.param({"inventory": {"associationName": "Inventory All"}}, "ssm-inventory:inventory.associationName",
+                 "no spaces", id="association-name-space"),
+    pytest.param({"inventory": {"associationName": "ab"}}, "ssm-inventory:inventory.associationName",
+                 "3 to 128", id="association-name-short"),
+    pytest.param({"inventory": {"associationName": "a" * 129}}, "ssm-inventory:inventory.associationName",
+                 "3 to 128", id="association-name-long"),
+    pytest.param({"workload": None}, "ssm-inventory:workload", "is required", id="missing-workload"),
+    pytest.param({"fleet": {"role": "WebServer"}}, "ssm-inventory:fleet", "must be a list", id="fleet-not-list"),
+    pytest.param({"fleet": "WebServer"}, "ssm-inventory:fleet", "valid YAML/JSON", id="fleet-string"),
+    pytest.param({"inventory": {"parameters": {"packages": "Enabled"}}},
+                 "ssm-inventory:inventory.parameters.packages", "not a known key", id="unknown-parameter"),
+    pytest.param({"inventory": {"parameters": {"applications": "Yes"}}},
+                 "ssm-inventory:inventory.parameters.applications", "'Enabled' or 'Disabled'",
+                 id="parameter-not-enabled-disabled"),
+    pytest.param({"inventory": {"parameters": {"files": "[{\"Path\": "}}},
+                 "ssm-inventory:inventory.parameters.files", "JSON list of objects", id="files-malformed"),
+    pytest.param({"inventory": {"parameters": {"windowsRegistry": "{\"Path\": \"HKEY\"}"}}},
+                 "ssm-inventory:inventory.parameters.windowsRegistry", "JSON list of objects",
+                 id="registry-not-list"),
+    pytest.param({"fleet": [{"role": "WebServer"}, {"role": "WebServer"}]}, "ssm-inventory:fleet",
+                 "more than once", id="duplicate-role"),
+    pytest.param({"vpcCdir": "10.0.0.0/16"}, "ssm-inventory:vpcCdir", "not a known key", id="typo-key"),
+    pytest.param({"tags": {"aws:foo": "x"}}, "ssm-inventory:tags", "reserved", id="reserved-tag"),
+    pytest.param({"natGateway": "maybe"}, "ssm-inventory:natGateway", "valid boolean", id="bad-bool"),
+]
+
+
+@pytest.mark.parametrize(("overrides", "key", "fragment"), BAD_INPUTS)
+def test_bad_config_fails_before_anything_is_registered(
+    overrides: dict[str, Any], key: str, fragment: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        run_program("dev", overrides=overrides)
+    message = str(caught.value)
+    assert f"{key}:" in message
+    assert fragment in message
+    recording = partial_recording(caught.value)
+    assert recording is not None
+    # Only the root stack exists: no component, no AWS resource, no half-built stack.
+    assert [r.type for r in recording.resources] == ["pulumi:pulumi:Stack"]
+
+
+def test_az_count_beyond_the_region_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match=r"ssm-inventory:azCount: 4 AZs requested .* has 3") as caught:
+        run_program("dev", overrides={"aws:region": "eu-west-1", "azCount": 4})
+    recording = partial_recording(caught.value)
+    assert recording is not None and len(recording.resources) == 1
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(
+            {"ssm-inventory:workload": "Test", "ssm-inventory:vpcCidr": "8.8.8.0/24",
+             "ssm-inventory:azCount": "9"}
+        )
+    lines = str(caught.value).splitlines()
+    assert lines[0] == "invalid stack config:"
+    assert any("vpcCidr" in line for line in lines) and any("azCount" in line for line in lines)
+
+
+def test_defaults_follow_the_lab() -> None:
+    config = parse_stack_config({"ssm-inventory:workload": "Test"})
+    assert config.environment_tag == "OELabIPM"
+    assert config.vpc_cidr == "10.0.0.0/16"
+    assert config.endpoints == ["ssm", "ec2messages", "ec2", "ssmmessages"]
+    assert [(g.role, g.count, g.instance_type, g.os) for g in config.fleet] == [
+        ("WebServer", 2, "t3.micro", "amazon-linux-2023"),
+        ("AppServer", 2, "t3.micro", "amazon-linux-2023"),
+    ]
+    assert config.inventory.association_name == "InventoryAllInstances"
+    assert config.inventory.schedule == "rate(30 minutes)"
+    params = config.inventory.parameters.as_document_parameters()
+    assert params["applications"] == "Enabled" and "files" not in params
+    assert len(params) == 9
+
+
+@pytest.mark.parametrize(
+    "schedule",
+    ["rate(30 minutes)", "rate(1 hour)", "rate(30 days)", "rate(1 day)", "cron(0 2 ? * SUN *)",
+     "cron(0/30 * * * ? *)", "cron(0,30 8-17 ? * MON-FRI *)"],
+)
+def test_valid_schedules_pass(schedule: str) -> None:
+    config = StackConfig.model_validate({"workload": "Test", "inventory": {"schedule": schedule}})
+    assert config.inventory.schedule == schedule
+
+
+def test_stack_tags_merge_under_program_tags() -> None:
+    config = parse_stack_config(
+        {"ssm-inventory:workload": "Prod", "ssm-inventory:tags": '{"Owner": "ops"}'}
+    )
+    assert config.common_tags == {"Owner": "ops", "Environment": "OELabIPM", "Workload": "Prod"}
