@@ -89,6 +89,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -113,6 +114,15 @@ DEFAULT_ASSOCIATION_NAME = "InventoryAllInstances"
 DEFAULT_COLUMNS = {APPLICATION: ["Name", "Version", "Release", "Architecture"]}
 _ASSOCIATION_NAME = re.compile(r"^[a-zA-Z0-9_\-.]{3,128}$")
 _TYPE_NAME = re.compile(r"^(AWS|Custom):.{1,96}$")
+
+
+def _console() -> Console:
+    """Rich console on stdout; when piped (no terminal, no COLUMNS) use 160 columns so that
+    instance ids and timestamps are not folded."""
+    console = Console(file=sys.stdout)
+    if not console.is_terminal and not os.environ.get("COLUMNS"):
+        console.width = 160
+    return console
 
 
 def _fail(message: str) -> int:
@@ -210,7 +220,7 @@ def run_check(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(check_report_to_json(report), indent=2))
     else:
-        render_check(report, Console(file=sys.stdout))
+        render_check(report, _console())
     return report.exit_code
 
 
@@ -251,5 +261,5 @@ def run_inventory_query(args: argparse.Namespace) -> int:
                 or sorted({k for m in matches for k in m.attributes})[:6]
                 or [args.attribute]
             )
-        render_inventory_query(instances, matches, args.type_name, columns, Console(file=sys.stdout))
+        render_inventory_query(instances, matches, args.type_name, columns, _console())
     return 0 if matches else 1

@@ -1,0 +1,323 @@
+"""Realistic SSM responses for botocore's Stubber (which validates them against the model).
+
+Shapes follow ``botocore/data/ssm/2014-11-06/service-2.json``; moto 5 does not implement
+these SSM APIs, so EC2 comes from moto and SSM from these builders.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from botocore.stub import Stubber
+
+ASSOCIATION_ID = "8dfe3659-4309-493a-8755-0123456789ab"
+EXECUTION_ID = "1a2b3c4d-1111-2222-3333-444455556666"
+OTHER_ASSOCIATION_ID = "0aaa3659-4309-493a-8755-0123456789cd"
+NOW = datetime.now(UTC)
+TAG_FILTERS = [
+    {"Key": "tag:Environment", "Values": ["OELabIPM"]},
+    {"Key": "tag:Workload", "Values": ["Test"]},
+]
+
+
+def capture(ts: datetime) -> str:
+    return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def node(instance_id: str, ping: str = "Online", latest: bool = True) -> dict[str, Any]:
+    return {
+        "InstanceId": instance_id,
+        "PingStatus": ping,
+        "LastPingDateTime": NOW - timedelta(minutes=2),
+        "AgentVersion": "3.3.987.0",
+        "IsLatestVersion": latest,
+        "PlatformType": "Linux",
+        "PlatformName": "Amazon Linux",
+        "PlatformVersion": "2023",
+        "ResourceType": "EC2Instance",
+        "AssociationStatus": "Success",
+        "IPAddress": "10.0.1.10",
+        "ComputerName": f"ip-10-0-1-10.{instance_id}.internal",
+        "SourceId": instance_id,
+        "SourceType": "AWS::EC2::Instance",
+    }
+
+
+def association_description(
+    status: str = "Success",
+    counts: dict[str, int] | None = None,
+    name: str = "InventoryAllInstances-Test",
+    association_id: str = ASSOCIATION_ID,
+    workload: str = "Test",
+) -> dict[str, Any]:
+    return {
+        "AssociationDescription": {
+            "Name": "AWS-GatherSoftwareInventory",
+            "AssociationId": association_id,
+            "AssociationName": name,
+            "AssociationVersion": "1",
+            "DocumentVersion": "$DEFAULT",
+            "Date": NOW - timedelta(days=1),
+            "Status": {"Date": NOW, "Name": "Success", "Message": "Associated with 4 targets"},
+            "Overview": {
+                "Status": status,
+                "DetailedStatus": status,
+                "AssociationStatusAggregatedCount": counts or {status: 4},
+            },
+            "Targets": [
+                {"Key": "tag:Environment", "Values": ["OELabIPM"]},
+                {"Key": "tag:Workload", "Values": [workload]},
+            ],
+            "ScheduleExpression": "rate(30 minutes)",
+            "Parameters": {"applications": ["Enabled"], "awsComponents": ["Enabled"]},
+            "LastExecutionDate": NOW - timedelta(minutes=20),
+            "LastSuccessfulExecutionDate": NOW - timedelta(minutes=20),
+            "ComplianceSeverity": "MEDIUM",
+            "SyncCompliance": "AUTO",
+        }
+    }
+
+
+def execution(status: str = "Success", summary: str = "{Success=4}") -> dict[str, Any]:
+    return {
+        "AssociationId": ASSOCIATION_ID,
+        "AssociationVersion": "1",
+        "ExecutionId": EXECUTION_ID,
+        "Status": status,
+        "DetailedStatus": status,
+        "CreatedTime": NOW - timedelta(minutes=20),
+        "ResourceCountByStatus": summary,
+    }
+
+
+def execution_target(instance_id: str, status: str = "Success") -> dict[str, Any]:
+    return {
+        "AssociationId": ASSOCIATION_ID,
+        "AssociationVersion": "1",
+        "ExecutionId": EXECUTION_ID,
+        "ResourceId": instance_id,
+        "ResourceType": "ManagedInstance",
+        "Status": status,
+        "DetailedStatus": status,
+        "LastExecutionDate": NOW - timedelta(minutes=19),
+        "OutputSource": {
+            "OutputSourceId": "97fff367-fc5a-4299-aed8-0123456789ab",
+            "OutputSourceType": "RunCommand",
+        },
+    }
+
+
+def inventory_entity(instance_id: str, captured: datetime | None = None) -> dict[str, Any]:
+    return {
+        "Id": instance_id,
+        "Data": {
+            "AWS:InstanceInformation": {
+                "TypeName": "AWS:InstanceInformation",
+                "SchemaVersion": "1.0",
+                "CaptureTime": capture(captured or NOW - timedelta(minutes=18)),
+                "Content": [
+                    {
+                        "AgentType": "amazon-ssm-agent",
+                        "AgentVersion": "3.3.987.0",
+                        "InstanceId": instance_id,
+                        "InstanceStatus": "Active",
+                        "PlatformName": "Amazon Linux",
+                        "PlatformType": "Linux",
+                        "PlatformVersion": "2023",
+                        "ResourceType": "EC2Instance",
+                    }
+                ],
+            }
+        },
+    }
+
+
+def application_entity(
+    instance_id: str, packages: list[tuple[str, str]], captured: datetime | None = None
+) -> dict[str, Any]:
+    return {
+        "Id": instance_id,
+        "Data": {
+            "AWS:Application": {
+                "TypeName": "AWS:Application",
+                "SchemaVersion": "1.1",
+                "CaptureTime": capture(captured or NOW - timedelta(minutes=18)),
+                "Content": [
+                    {
+                        "Name": name,
+                        "Version": version,
+                        "Release": "1.amzn2023",
+                        "Architecture": "x86_64",
+                        "ApplicationType": "System Environment/Daemons",
+                    }
+                    for name, version in packages
+                ],
+            }
+        },
+    }
+
+
+def compliance_summary(
+    instance_id: str, kind: str = "Association", status: str = "COMPLIANT"
+) -> dict[str, Any]:
+    bad = 1 if status == "NON_COMPLIANT" else 0
+    return {
+        "ComplianceType": kind,
+        "ResourceType": "ManagedInstance",
+        "ResourceId": instance_id,
+        "Status": status,
+        "OverallSeverity": "CRITICAL" if bad else "UNSPECIFIED",
+        "ExecutionSummary": {"ExecutionTime": NOW - timedelta(minutes=19)},
+        "CompliantSummary": {"CompliantCount": 1 - bad, "SeveritySummary": {}},
+        "NonCompliantSummary": {"NonCompliantCount": bad, "SeveritySummary": {}},
+    }
+
+
+def inventory_filter(ids: list[str]) -> list[dict[str, Any]]:
+    return [{"Key": "AWS:InstanceInformation.InstanceId", "Values": ids, "Type": "Equal"}]
+
+
+def stub_fleet(
+    stub: Stubber,
+    instance_ids: list[str],
+    registered: list[str] | None = None,
+    association_status: str = "Success",
+    failed_on: str | None = None,
+    non_compliant: str | None = None,
+    app_capture: datetime | None = None,
+) -> None:
+    """Queues the SSM calls ``fleetctl check`` makes for one fleet, in call order."""
+    registered = sorted(registered if registered is not None else instance_ids)
+    stub.add_response(
+        "describe_instance_information",
+        {"InstanceInformationList": [node(i) for i in registered]},
+        {"Filters": TAG_FILTERS, "MaxResults": 50},
+    )
+    stub.add_response(
+        "list_associations",
+        {
+            "Associations": [
+                {
+                    "Name": "AWS-GatherSoftwareInventory",
+                    "AssociationId": ASSOCIATION_ID,
+                    "AssociationName": "InventoryAllInstances-Test",
+                    "AssociationVersion": "1",
+                    "ScheduleExpression": "rate(30 minutes)",
+                }
+            ]
+        },
+        {
+            "AssociationFilterList": [{"key": "AssociationName", "value": "InventoryAllInstances-Test"}],
+            "MaxResults": 50,
+        },
+    )
+    counts = {"Success": len(registered)}
+    if association_status == "Failed":
+        counts = {"Success": len(registered) - 1, "Failed": 1}
+    stub.add_response(
+        "describe_association",
+        association_description(association_status, counts),
+        {"AssociationId": ASSOCIATION_ID},
+    )
+    stub.add_response(
+        "describe_association_executions",
+        {"AssociationExecutions": [execution(association_status)]},
+        {"AssociationId": ASSOCIATION_ID, "MaxResults": 10},
+    )
+    stub.add_response(
+        "describe_association_execution_targets",
+        {
+            "AssociationExecutionTargets": [
+                execution_target(i, "Failed" if i == failed_on else "Success") for i in registered
+            ]
+        },
+        {"AssociationId": ASSOCIATION_ID, "ExecutionId": EXECUTION_ID, "MaxResults": 50},
+    )
+    if failed_on:
+        stub.add_response(
+            "describe_instance_associations_status",
+            {
+                "InstanceAssociationStatusInfos": [
+                    {
+                        "AssociationId": ASSOCIATION_ID,
+                        "Name": "AWS-GatherSoftwareInventory",
+                        "DocumentVersion": "1",
+                        "AssociationVersion": "1",
+                        "InstanceId": failed_on,
+                        "ExecutionDate": NOW - timedelta(minutes=19),
+                        "Status": "Failed",
+                        "DetailedStatus": "Failed",
+                        "ExecutionSummary": "1 out of 1 plugin processed, 0 success, 1 failed",
+                        "ErrorCode": "1",
+                        "AssociationName": "InventoryAllInstances-Test",
+                    }
+                ]
+            },
+            {"InstanceId": failed_on, "MaxResults": 50},
+        )
+    ordered = sorted(instance_ids)
+    for start in range(0, len(ordered), 40):
+        chunk = ordered[start : start + 40]
+        stub.add_response(
+            "get_inventory",
+            {"Entities": [inventory_entity(i) for i in chunk if i in registered]},
+            {
+                "Filters": inventory_filter(chunk),
+                "ResultAttributes": [{"TypeName": "AWS:InstanceInformation"}],
+                "MaxResults": 50,
+            },
+        )
+    for instance_id in registered:
+        stub.add_response(
+            "list_inventory_entries",
+            {
+                "TypeName": "AWS:Application",
+                "InstanceId": instance_id,
+                "SchemaVersion": "1.1",
+                "CaptureTime": capture(app_capture or NOW - timedelta(minutes=18)),
+                "Entries": [{"Name": "amazon-ssm-agent", "Version": "3.3.987.0"}],
+                "NextToken": "more",
+            },
+            {"InstanceId": instance_id, "TypeName": "AWS:Application", "MaxResults": 1},
+        )
+    if registered:
+        summaries = [
+            compliance_summary(i, status="NON_COMPLIANT" if i == non_compliant else "COMPLIANT")
+            for i in registered
+        ]
+        # A resource outside the fleet: must be ignored.
+        summaries.append(compliance_summary("i-0fffffffffffffff0"))
+        stub.add_response(
+            "list_resource_compliance_summaries",
+            {"ResourceComplianceSummaryItems": summaries},
+            {
+                "Filters": [{"Key": "ComplianceType", "Values": ["Association", "Patch"], "Type": "EQUAL"}],
+                "MaxResults": 50,
+            },
+        )
+    if non_compliant:
+        stub.add_response(
+            "list_compliance_items",
+            {
+                "ComplianceItems": [
+                    {
+                        "ComplianceType": "Association",
+                        "ResourceType": "ManagedInstance",
+                        "ResourceId": non_compliant,
+                        "Id": ASSOCIATION_ID,
+                        "Title": "AWS-GatherSoftwareInventory",
+                        "Status": "NON_COMPLIANT",
+                        "Severity": "CRITICAL",
+                        "ExecutionSummary": {"ExecutionTime": NOW - timedelta(minutes=19)},
+                        "Details": {"DocumentName": "AWS-GatherSoftwareInventory"},
+                    }
+                ]
+            },
+            {
+                "ResourceIds": [non_compliant],
+                "ResourceTypes": ["ManagedInstance"],
+                "Filters": [{"Key": "ComplianceType", "Values": ["Association"], "Type": "EQUAL"}],
+                "MaxResults": 50,
+            },
+        )
