@@ -186,14 +186,17 @@ def stub_fleet(
     failed_on: str | None = None,
     non_compliant: str | None = None,
     app_capture: datetime | None = None,
+    skip_registration: bool = False,
 ) -> None:
-    """Queues the SSM calls ``fleetctl check`` makes for one fleet, in call order."""
+    """Queues the SSM calls ``fleetctl check`` makes for one fleet, in call order
+    (``skip_registration``: the caller queued DescribeInstanceInformation itself)."""
     registered = sorted(registered if registered is not None else instance_ids)
-    stub.add_response(
-        "describe_instance_information",
-        {"InstanceInformationList": [node(i) for i in registered]},
-        {"Filters": TAG_FILTERS, "MaxResults": 50},
-    )
+    if not skip_registration:
+        stub.add_response(
+            "describe_instance_information",
+            {"InstanceInformationList": [node(i) for i in registered]},
+            {"Filters": TAG_FILTERS, "MaxResults": 50},
+        )
     stub.add_response(
         "list_associations",
         {

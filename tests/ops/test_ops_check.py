@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from conftest import Fleet
-from ops_fakes import NOW, stub_fleet
+from ops_fakes import NOW, TAG_FILTERS, node, stub_fleet
 
 from fleetctl.cli import main
 
@@ -196,3 +196,26 @@ def test_explicit_association_name_and_region(fleet: Fleet, capsys: pytest.Captu
     fleet.stub.assert_no_pending_responses()
     assert fleet.calls == [("us-east-1", None)]
     assert rc == 1 and report["association"] is None
+
+
+def test_large_fleet_pages_and_chunks(fleet: Fleet, capsys: pytest.CaptureFixture[str]) -> None:
+    """45 instances: DescribeInstanceInformation over 3 pages, GetInventory in 40 + 5."""
+    ids = sorted(fleet.launch(45))
+    pages = [ids[:20], ids[20:40], ids[40:]]
+    # stub_fleet queues one DescribeInstanceInformation page first; replace it by three.
+    for number, page in enumerate(pages):
+        expected: dict[str, Any] = {"Filters": TAG_FILTERS, "MaxResults": 50}
+        response: dict[str, Any] = {"InstanceInformationList": [node(i) for i in page]}
+        if number:
+            expected["NextToken"] = f"t{number}"
+        if number < 2:
+            response["NextToken"] = f"t{number + 1}"
+        fleet.stub.add_response("describe_instance_information", response, expected)
+    stub_fleet(fleet.stub, ids, skip_registration=True)
+
+    rc, report = run_json(capsys)
+
+    fleet.stub.assert_no_pending_responses()
+    assert rc == 0, problems(report)
+    assert len(report["instances"]) == 45
+    assert all(r["registered"] and r["inventory_capture_time"] for r in report["instances"])

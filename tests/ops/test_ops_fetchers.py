@@ -1,0 +1,230 @@
+"""The AWS-calling functions against Stubber: pagination, GetInventory chunking, limits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from ops_fakes import (
+    ASSOCIATION_ID,
+    EXECUTION_ID,
+    NOW,
+    OTHER_ASSOCIATION_ID,
+    TAG_FILTERS,
+    application_entity,
+    association_description,
+    compliance_summary,
+    execution,
+    execution_target,
+    inventory_entity,
+    inventory_filter,
+    node,
+)
+
+from fleetctl.ops import aws
+from fleetctl.ops.models import FleetSelector
+from fleetctl.ops.report import choose_association
+
+SELECTOR = FleetSelector(environment="OELabIPM", workload="Test")
+
+
+def ids(n: int, start: int = 0) -> list[str]:
+    return [f"i-{k:017x}" for k in range(start, start + n)]
+
+
+@pytest.fixture
+def ssm(aws_env: None) -> Iterator[tuple[Any, Stubber]]:
+    client = boto3.client("ssm", region_name="us-east-1", config=aws.RETRY_CONFIG)
+    with Stubber(client) as stub:
+        yield client, stub
+        stub.assert_no_pending_responses()
+
+
+def test_managed_nodes_consume_every_page(ssm: tuple[Any, Stubber]) -> None:
+    client, stub = ssm
+    pages = [ids(50, 0), ids(50, 50), ids(7, 100)]
+    for number, page in enumerate(pages):
+        expected: dict[str, Any] = {"Filters": TAG_FILTERS, "MaxResults": 50}
+        if number:
+            expected["NextToken"] = f"token-{number}"
+        response: dict[str, Any] = {"InstanceInformationList": [node(i) for i in page]}
+        if number < len(pages) - 1:
+            response["NextToken"] = f"token-{number + 1}"
+        stub.add_response("describe_instance_information", response, expected)
+
+    nodes = aws.fetch_managed_nodes(client, SELECTOR)
+
+    assert [n.instance_id for n in nodes] == ids(107)
+    assert all(n.ping_status == "Online" for n in nodes)
+
+
+def test_get_inventory_chunks_40_ids_per_filter_and_pages(ssm: tuple[Any, Stubber]) -> None:
+    client, stub = ssm
+    fleet = ids(85)
+    chunks = [fleet[:40], fleet[40:80], fleet[80:]]
+    base = {"ResultAttributes": [{"TypeName": "AWS:InstanceInformation"}], "MaxResults": 50}
+    # the first chunk is answered over two pages
+    stub.add_response(
+        "get_inventory",
+        {"Entities": [inventory_entity(i) for i in chunks[0][:25]], "NextToken": "p2"},
+        {"Filters": inventory_filter(chunks[0]), **base},
+    )
+    stub.add_response(
+        "get_inventory",
+        {"Entities": [inventory_entity(i) for i in chunks[0][25:]]},
+        {"Filters": inventory_filter(chunks[0]), **base, "NextToken": "p2"},
+    )
+    for chunk in chunks[1:]:
+        stub.add_response(
+            "get_inventory",
+            {"Entities": [inventory_entity(i) for i in chunk]},
+            {"Filters": inventory_filter(chunk), **base},
+        )
+
+    records = aws.fetch_instance_information_inventory(client, list(reversed(fleet)))
+
+    assert sorted(records) == fleet
+    assert all(r.instance_status == "Active" for r in records.values())
+    assert all(r.instance_information_capture_time is not None for r in records.values())
+
+
+def test_query_inventory_prefix_filter_and_chunks(ssm: tuple[Any, Stubber]) -> None:
+    client, stub = ssm
+    fleet = ids(41)
+    for chunk, entities in (
+        (
+            fleet[:40],
+            [
+                application_entity(fleet[0], [("nginx", "1.24.0"), ("nginx-filesystem", "1.24.0")]),
+                # an entity whose content the service did not narrow: re-checked client-side
+                application_entity(fleet[1], [("nginx", "1.22.1"), ("openssl", "3.0.8")]),
+            ],
+        ),
+        (fleet[40:], []),
+    ):
+        stub.add_response(
+            "get_inventory",
+            {"Entities": entities},
+            {
+                "Filters": [
+                    *inventory_filter(chunk),
+                    {"Key": "AWS:Application.Name", "Values": ["nginx"], "Type": "BeginWith"},
+                ],
+                "ResultAttributes": [{"TypeName": "AWS:Application"}],
+                "MaxResults": 50,
+            },
+        )
+
+    matches = aws.query_inventory(client, fleet, "AWS:Application", prefix="nginx")
+
+    assert [(m.instance_id, m.attributes["Name"], m.attributes["Version"]) for m in matches] == [
+        (fleet[0], "nginx", "1.24.0"),
+        (fleet[0], "nginx-filesystem", "1.24.0"),
+        (fleet[1], "nginx", "1.22.1"),
+    ]
+
+
+def test_execution_targets_and_compliance_paginate(ssm: tuple[Any, Stubber]) -> None:
+    client, stub = ssm
+    fleet = ids(60)
+    base = {"AssociationId": ASSOCIATION_ID, "ExecutionId": EXECUTION_ID, "MaxResults": 50}
+    stub.add_response(
+        "describe_association_execution_targets",
+        {"AssociationExecutionTargets": [execution_target(i) for i in fleet[:50]], "NextToken": "n"},
+        base,
+    )
+    stub.add_response(
+        "describe_association_execution_targets",
+        {"AssociationExecutionTargets": [execution_target(i, "Failed") for i in fleet[50:]]},
+        {**base, "NextToken": "n"},
+    )
+    comp = {
+        "Filters": [{"Key": "ComplianceType", "Values": ["Association", "Patch"], "Type": "EQUAL"}],
+        "MaxResults": 50,
+    }
+    stub.add_response(
+        "list_resource_compliance_summaries",
+        {
+            "ResourceComplianceSummaryItems": [compliance_summary(i) for i in fleet[:50]],
+            "NextToken": "c",
+        },
+        comp,
+    )
+    stub.add_response(
+        "list_resource_compliance_summaries",
+        {
+            "ResourceComplianceSummaryItems": [
+                compliance_summary(fleet[55], "Patch", "NON_COMPLIANT"),
+                compliance_summary("i-0fffffffffffffff0"),  # not ours
+            ]
+        },
+        {**comp, "NextToken": "c"},
+    )
+
+    targets = aws.fetch_execution_targets(client, ASSOCIATION_ID, EXECUTION_ID)
+    summaries = aws.fetch_compliance_summaries(client, fleet, ("Association", "Patch"))
+
+    assert [t.resource_id for t in targets] == fleet
+    assert {t.status for t in targets[50:]} == {"Failed"}
+    assert len(summaries) == 51
+    assert summaries[-1].compliance_type == "Patch" and summaries[-1].status == "NON_COMPLIANT"
+
+
+def test_latest_execution_is_newest_of_first_page(ssm: tuple[Any, Stubber]) -> None:
+    client, stub = ssm
+    older = {**execution("Failed"), "ExecutionId": "00000000-1111-2222-3333-444455556666"}
+    older["CreatedTime"] = NOW - timedelta(hours=2)
+    stub.add_response(
+        "describe_association_executions",
+        {"AssociationExecutions": [older, execution("Success")]},
+        {"AssociationId": ASSOCIATION_ID, "MaxResults": 10},
+    )
+
+    latest = aws.fetch_latest_execution(client, ASSOCIATION_ID)
+
+    assert latest is not None
+    assert latest.execution_id == EXECUTION_ID and latest.status == "Success"
+
+
+def test_same_name_associations_pick_the_fleet_one(ssm: tuple[Any, Stubber]) -> None:
+    client, stub = ssm
+    stub.add_response(
+        "list_associations",
+        {
+            "Associations": [
+                {"AssociationId": OTHER_ASSOCIATION_ID, "AssociationName": "InventoryAllInstances"},
+                {"AssociationId": ASSOCIATION_ID, "AssociationName": "InventoryAllInstances"},
+                # the service filter is not trusted to be exact
+                {"AssociationId": ASSOCIATION_ID, "AssociationName": "InventoryAllInstances-X"},
+            ]
+        },
+        {
+            "AssociationFilterList": [{"key": "AssociationName", "value": "InventoryAllInstances"}],
+            "MaxResults": 50,
+        },
+    )
+    stub.add_response(
+        "describe_association",
+        association_description(
+            name="InventoryAllInstances", association_id=OTHER_ASSOCIATION_ID, workload="Prod"
+        ),
+        {"AssociationId": OTHER_ASSOCIATION_ID},
+    )
+    stub.add_response(
+        "describe_association",
+        association_description(name="InventoryAllInstances"),
+        {"AssociationId": ASSOCIATION_ID},
+    )
+
+    found = [
+        aws.describe_association(client, a) for a in aws.find_associations(client, "InventoryAllInstances")
+    ]
+    chosen = choose_association(found, SELECTOR)
+
+    assert len(found) == 2
+    assert chosen is not None and chosen.association_id == ASSOCIATION_ID
+    assert chosen.targets[1].key == "tag:Workload" and chosen.targets[1].values == ("Test",)
