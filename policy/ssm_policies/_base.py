@@ -40,6 +40,12 @@ def settings(args: ResourceValidationArgs | StackValidationArgs, schema: Schema)
     result = {key: deepcopy(spec.get("default")) for key, spec in schema.items()}
     given: Mapping[str, Any] = args.get_config() or {}
     result.update({k: v for k, v in given.items() if k in schema})
+    for key, spec in schema.items():
+        # Config crosses the wire as protobuf Struct numbers, i.e. floats.
+        if spec.get("type") == "integer" and isinstance(result[key], float):
+            result[key] = int(result[key])
+        elif spec.get("items", {}).get("type") == "integer" and isinstance(result[key], list):
+            result[key] = [int(v) if isinstance(v, float) else v for v in result[key]]
     return result
 
 

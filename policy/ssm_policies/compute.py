@@ -166,7 +166,8 @@ def _validate_ebs(args: ResourceValidationArgs, report: ReportViolation) -> None
             return
         flag = as_bool(value)
         if flag is False or (flag is None and not by_default):
-            report(f"{where} is not encrypted (encrypted={value!r}).", None)
+            shown = "unset" if value is None else repr(value)
+            report(f"{where} is not encrypted (encrypted is {shown}).", None)
 
     props = args.props
     if args.resource_type == INSTANCE:
