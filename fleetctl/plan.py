@@ -1,0 +1,314 @@
+"""``fleetctl plan``: what a stack will create and whether it passes policy, offline.
+
+``fleetctl plan --stack NAME [--json] [--graph FILE] [--policy-config FILE] [--no-policy]
+[--policy-pack DIR] [--project-dir DIR] [--config KEY=VALUE ...]``
+
+Runs the project's ``__main__.py`` under the Pulumi mock runtime with the stack's real
+config (``Pulumi.yaml`` defaults, then ``Pulumi.<NAME>.yaml``, then ``--config`` overrides),
+records every registration, runs the policy pack in ``policy/`` over it through the analyzer
+gRPC protocol (``Analyze`` per resource, then ``AnalyzeStack``), and prints a resource tree,
+counts by type, the estimated deploy critical path and the policy results by level.
+
+Policy config: ``--policy-config FILE`` (JSON, the format of ``pulumi up
+--policy-pack-config``); by default ``<policy pack>/config/<NAME>.json`` when that file
+exists, otherwise the pack's defaults.
+
+Exit codes: 0 no mandatory violation; 1 at least one mandatory violation; 2 config,
+project, program or policy-pack error (``error: <message>`` on stderr, no traceback).
+
+``--json`` prints one document (schema ``fleetctl.plan/1``; keys are only ever added)::
+
+    {
+      "schema": "fleetctl.plan/1",
+      "project": "ssm-inventory", "stack": "dev", "region": "us-east-1",
+      "resources": [{
+        "urn": "urn:pulumi:dev::ssm-inventory::...", "type": "aws:ec2/vpc:Vpc",
+        "name": "network-vpc", "custom": true,
+        "parent": "urn:..." | null,                  # null only for the stack itself
+        "dependencies": ["urn:...", ...],            # sorted
+        "propertyDependencies": {"vpcId": ["urn:..."]},
+        "protect": false, "retainOnDelete": false,
+        "inputs": {...}                              # engine (camelCase) names
+      }],
+      "outputs": {"vpcId": "vpc-...", ...},
+      "policy": {
+        "evaluated": true,                           # false with --no-policy
+        "pack": "ssm-fleet-guard" | null, "config": "policy/config/dev.json" | null,
+        "passed": true | false | null,               # null when not evaluated
+        "violations": [{"policy": "required-tags", "urn": "urn:..." | null,
+                        "level": "mandatory" | "advisory" | "remediate",
+                        "message": "...",
+                        "severity": "low" | "medium" | "high" | "critical" | null}]
+      },
+      "criticalPath": {
+        "totalSeconds": 321.0,
+        "steps": [{"urn": "urn:...", "type": "...", "name": "...", "seconds": 3.0,
+                   "startSeconds": 0.0, "finishSeconds": 3.0}]
+      }
+    }
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from fleetctl.critical_path import CriticalPath, Node, create_seconds, critical_path
+from fleetctl.mockrun import Recording, run_program
+from fleetctl.project import PROJECT_ROOT, ProjectError
+
+SCHEMA = "fleetctl.plan/1"
+DEFAULT_PACK_DIR = PROJECT_ROOT / "policy"
+
+EXIT_OK, EXIT_VIOLATION, EXIT_ERROR = 0, 1, 2
+
+
+class PlanError(Exception):
+    """A usage or policy-pack problem reported as ``error: ...`` with exit code 2."""
+
+
+# -- building blocks ----------------------------------------------------------------------
+
+def plan_nodes(recording: Recording) -> list[Node]:
+    """The dependency graph: every registration but the stack, weighted by create time."""
+    return [
+        Node(
+            urn=r.urn, type=r.type, name=r.name, custom=r.custom,
+            dependencies=tuple(dict.fromkeys(
+                [*r.dependencies, *(u for us in r.property_dependencies.values() for u in us)]
+            )),
+            seconds=create_seconds(r.type, r.custom, r.inputs),
+        )
+        for r in recording.resources
+        if r.parent is not None
+    ]
+
+
+def resource_json(recording: Recording) -> list[dict[str, Any]]:
+    return [
+        {
+            "urn": r.urn,
+            "type": r.type,
+            "name": r.name,
+            "custom": r.custom,
+            "parent": r.parent,
+            "dependencies": sorted(set(r.dependencies)),
+            "propertyDependencies": {k: sorted(set(v)) for k, v in sorted(r.property_dependencies.items())},
+            "protect": r.protect,
+            "retainOnDelete": r.retain_on_delete,
+            "inputs": r.inputs,
+        }
+        for r in recording.resources
+    ]
+
+
+def skipped_policy() -> dict[str, Any]:
+    return {"evaluated": False, "pack": None, "config": None, "passed": None, "violations": []}
+
+
+def _level(value: Any) -> str:
+    """Enforcement level as a lower-case word, whatever the helper returns (enum, int, str)."""
+    name = getattr(value, "name", None)
+    if isinstance(name, str):
+        return name.lower()
+    text = str(value).lower()
+    return text.rsplit(".", 1)[-1]
+
+
+def default_policy_config(pack_dir: Path, stack: str) -> Path | None:
+    candidate = pack_dir / "config" / f"{stack}.json"
+    return candidate if candidate.is_file() else None
+
+
+def load_policy_config(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise PlanError(f"--policy-config {path}: file not found") from None
+    except json.JSONDecodeError as exc:
+        raise PlanError(f"--policy-config {path}: not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise PlanError(f"--policy-config {path}: must be a JSON object of policy name to config")
+    return data
+
+
+def evaluate_policy(recording: Recording, pack_dir: Path, config_path: Path | None) -> dict[str, Any]:
+    """Runs the pack over the recording through the analyzer gRPC protocol."""
+    try:
+        from fleetctl import analyzer_client  # the policy issue's helper
+    except ModuleNotFoundError as exc:
+        if exc.name != "fleetctl.analyzer_client":
+            raise
+        raise PlanError("the policy helper fleetctl.analyzer_client is not installed; "
+                        "use --no-policy") from None
+    if not (pack_dir / "PulumiPolicy.yaml").is_file():
+        raise PlanError(f"--policy-pack {pack_dir}: no PulumiPolicy.yaml")
+    config = load_policy_config(config_path) if config_path else None
+    try:
+        with analyzer_client.PolicyPackServer(
+            pack_dir, config, project=recording.project, stack=recording.stack
+        ) as server:
+            pack_name = server.info().name
+            diagnostics = analyzer_client.check_recording(recording, server=server)
+    except analyzer_client.PolicyPackError as exc:
+        raise PlanError(f"policy pack {pack_dir}: {exc}") from None
+    except Exception as exc:  # the pack crashed or the gRPC call failed: not a verdict
+        raise PlanError(f"policy pack {pack_dir} failed: {type(exc).__name__}: {exc}") from None
+    violations = [
+        {
+            "policy": d.policy_name,
+            "urn": d.urn or None,
+            "level": _level(d.enforcement_level),
+            "message": d.message,
+            "severity": d.severity or None,
+        }
+        for d in diagnostics
+    ]
+    passed = not any(v["level"] == "mandatory" for v in violations)
+    shown = str(config_path) if config_path else None
+    if config_path is not None:
+        with contextlib.suppress(ValueError):
+            shown = str(config_path.resolve().relative_to(Path.cwd()))
+    return {"evaluated": True, "pack": pack_name, "config": shown, "passed": passed,
+            "violations": violations}
+
+
+def build_document(recording: Recording, path: CriticalPath, policy: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA,
+        "project": recording.project,
+        "stack": recording.stack,
+        "region": recording.config.get("aws:region", "us-east-1"),
+        "resources": resource_json(recording),
+        "outputs": recording.outputs,
+        "policy": dict(policy),
+        "criticalPath": path.to_json(),
+    }
+
+
+def exit_code(policy: Mapping[str, Any]) -> int:
+    return EXIT_VIOLATION if policy.get("passed") is False else EXIT_OK
+
+
+# -- command line -------------------------------------------------------------------------
+
+def parse_overrides(pairs: list[str]) -> dict[str, Any]:
+    """``--config KEY=VALUE``: VALUE is read as YAML (as in a stack file); ``KEY=`` alone removes KEY."""
+    overrides: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key.strip():
+            raise PlanError(f"--config {pair!r}: expected KEY=VALUE")
+        try:
+            value = yaml.safe_load(text) if text else None
+        except yaml.YAMLError as exc:
+            raise PlanError(f"--config {key}: value is not valid YAML ({exc})") from None
+        overrides[key.strip()] = value
+    return overrides
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "plan",
+        help="offline preview of a stack under mocks, with the policy gate",
+        description="Run the program under the Pulumi mock runtime with the stack's config, "
+        "show what it creates, the estimated critical path, and the policy results. "
+        "Exit 0: no mandatory violation; 1: a mandatory violation; 2: config/program error.",
+    )
+    parser.add_argument("--stack", required=True, help="stack name (reads Pulumi.<NAME>.yaml)")
+    parser.add_argument("--json", action="store_true",
+                        help="print one JSON document (schema fleetctl.plan/1)")
+    parser.add_argument("--graph", type=Path, metavar="FILE",
+                        help="write the dependency graph (.mmd Mermaid, .dot Graphviz, .svg)")
+    parser.add_argument("--policy-config", type=Path, metavar="FILE",
+                        help="policy pack config JSON (default: <pack>/config/<stack>.json if present)")
+    parser.add_argument("--policy-pack", type=Path, default=DEFAULT_PACK_DIR, metavar="DIR",
+                        help="policy pack directory (default: policy/ of this project)")
+    parser.add_argument("--no-policy", action="store_true", help="skip the policy pack")
+    parser.add_argument("--project-dir", type=Path, default=PROJECT_ROOT, metavar="DIR",
+                        help="Pulumi project directory (default: this repository)")
+    parser.add_argument("--config", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a stack config key (VALUE read as YAML; repeatable)")
+    parser.set_defaults(func=run)
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    console = Console(file=sys.stdout)
+    if not console.is_terminal and not os.environ.get("COLUMNS"):
+        console.width = 160
+    return console
+
+
+def _error(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def run(args: argparse.Namespace) -> int:
+    from fleetctl.graph import GRAPH_SUFFIXES, GraphFormatError, write_graph
+
+    try:
+        overrides = parse_overrides(args.config)
+        if args.graph is not None and args.graph.suffix.lower() not in GRAPH_SUFFIXES:
+            raise PlanError(f"--graph {args.graph}: use a {', '.join(GRAPH_SUFFIXES)} file name")
+        project_dir = args.project_dir.resolve()
+        recording = run_program(args.stack, project_dir, overrides)
+    except (PlanError, ProjectError) as exc:
+        return _error(str(exc))
+    except Exception as exc:  # ConfigError and anything else the program raised
+        return _error(_program_message(exc))
+
+    path = critical_path(plan_nodes(recording))
+    try:
+        if args.no_policy:
+            policy = skipped_policy()
+        else:
+            pack_dir = args.policy_pack.resolve()
+            config_path = args.policy_config or default_policy_config(pack_dir, args.stack)
+            policy = evaluate_policy(recording, pack_dir, config_path)
+        if args.graph is not None:
+            write_graph(args.graph, recording, [s.urn for s in path.steps])
+    except (PlanError, GraphFormatError) as exc:
+        return _error(str(exc))
+    except OSError as exc:
+        return _error(f"{exc.filename or ''}: {exc.strerror or exc}")
+
+    if args.json:
+        _write_stdout(json.dumps(build_document(recording, path, policy), indent=2) + "\n")
+    else:
+        from fleetctl.render import render_plan
+
+        render_plan(recording, path, policy, _console())
+        if args.graph is not None:
+            print(f"dependency graph written to {args.graph}")
+    return exit_code(policy)
+
+
+def _write_stdout(text: str) -> None:
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `fleetctl plan --json | head`: the reader left, not an error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+def _program_message(exc: BaseException) -> str:
+    """The program's own message: ConfigError already names the key; others get their type."""
+    import pulumi
+
+    text = str(exc).strip()
+    if isinstance(exc, pulumi.RunError) and text:
+        return text
+    kind = type(exc).__name__
+    return f"program failed: {kind}: {text}" if text else f"program failed: {kind}"
