@@ -6,13 +6,30 @@ recorded so tests can assert on retries and parameters."""
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections import defaultdict, deque
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """Environment for a CLI subprocess: no AWS settings or files from the host."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k not in {"COLUMNS"}}
+    env.update(
+        AWS_CONFIG_FILE=str(tmp_path / "no-config"),
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "no-credentials"),
+        AWS_EC2_METADATA_DISABLED="true",
+        PYTHONPATH=str(REPO),
+    )
+    env.update(extra)
+    return env
 
 
 def _json_default(value: Any) -> Any:

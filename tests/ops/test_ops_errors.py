@@ -9,7 +9,6 @@ The retry behaviour is therefore tested against a local HTTP endpoint instead.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,25 +20,11 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from conftest import REGION, Fleet
 from ops_fakes import TAG_FILTERS, node
-from ops_server import FakeAws
+from ops_server import REPO, FakeAws, clean_env
 
 from fleetctl.cli import main
 from fleetctl.ops import aws
 from fleetctl.ops.models import FleetSelector
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k not in {"COLUMNS"}}
-    env.update(
-        AWS_CONFIG_FILE=str(tmp_path / "no-config"),
-        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "no-credentials"),
-        AWS_EC2_METADATA_DISABLED="true",
-        PYTHONPATH=str(REPO),
-    )
-    env.update(extra)
-    return env
 
 
 def run_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
