@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from fleetctl.ops.models import Ec2Instance, InventoryMatch
@@ -56,11 +57,11 @@ def render_check(report: CheckReport, console: Console) -> None:
         )
         table.add_row(
             row.instance_id,
-            row.name or "-",
+            escape(row.name or "-"),
             _mark(row.state == "running", row.state),
             ssm,
             agent,
-            row.platform or "-",
+            escape(row.platform or "-"),
             _mark(row.association_status == "Success", row.association_status)
             if row.association_status
             else "-",
@@ -77,11 +78,14 @@ def render_check(report: CheckReport, console: Console) -> None:
         info.add_row("Id", assoc.association_id)
         info.add_row("Document", assoc.document_name)
         info.add_row("Schedule", assoc.schedule or "-")
-        info.add_row("Targets", "; ".join(f"{t.key}={','.join(t.values)}" for t in assoc.targets) or "-")
+        info.add_row(
+            "Targets",
+            escape("; ".join(f"{t.key}={','.join(t.values)}" for t in assoc.targets) or "-"),
+        )
         info.add_row(
             "Status",
             _mark(assoc.status == "Success", assoc.status or "unknown")
-            + (f" ({assoc.detailed_status})" if assoc.detailed_status else ""),
+            + (f" ({escape(assoc.detailed_status)})" if assoc.detailed_status else ""),
         )
         info.add_row("Counts", ", ".join(f"{k}={v}" for k, v in sorted(assoc.status_counts.items())) or "-")
         ex = report.latest_execution
@@ -100,7 +104,8 @@ def render_check(report: CheckReport, console: Console) -> None:
             colour = "red" if f.level == "problem" else "yellow"
             subject = f"{f.instance_id}: " if f.instance_id else ""
             console.print(
-                f"[{colour}]{f.level.upper()}[/{colour}] [{f.section}] {subject}{f.message}",
+                f"[{colour}]{f.level.upper()}[/{colour}] {escape(f'[{f.section}]')} "
+                f"{escape(subject + f.message)}",
                 soft_wrap=True,
                 highlight=False,
             )
@@ -129,11 +134,11 @@ def render_inventory_query(
     for m in sorted(matches, key=lambda m: (m.instance_id, m.attributes.get(attributes[0], ""))):
         table.add_row(
             m.instance_id,
-            names.get(m.instance_id) or "-",
-            *(m.attributes.get(a, "-") for a in attributes),
+            escape(names.get(m.instance_id) or "-"),
+            *(escape(str(m.attributes.get(a, "-"))) for a in attributes),
             _ts(m.capture_time),
         )
     console.print(table)
     missing = sorted(set(names) - {m.instance_id for m in matches})
     if missing:
-        console.print(f"No match on: {', '.join(missing)}", soft_wrap=True, highlight=False)
+        console.print(f"No match on: {escape(', '.join(missing))}", soft_wrap=True, highlight=False)

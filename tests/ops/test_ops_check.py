@@ -66,7 +66,7 @@ def test_healthy_fleet_rich_output(fleet: Fleet, capsys: pytest.CaptureFixture[s
 
 def test_unregistered_instance_exits_1_and_is_named(fleet: Fleet, capsys: pytest.CaptureFixture[str]) -> None:
     ok = fleet.launch(2)
-    [lost] = fleet.launch(1, name="Test-App1", profile=False)
+    [lost] = fleet.launch(1, name="[Test-App1]", profile=False)
     stub_fleet(fleet.stub, [*ok, lost], registered=ok)
 
     rc = main(["check", "--workload", "Test"])
@@ -75,9 +75,10 @@ def test_unregistered_instance_exits_1_and_is_named(fleet: Fleet, capsys: pytest
     fleet.stub.assert_no_pending_responses()
     assert rc == 1
     assert "UNHEALTHY" in out
+    assert "[Test-App1]" in out  # data is not taken for rich markup
     finding_lines = [line for line in out.splitlines() if line.startswith("PROBLEM")]
     assert len(finding_lines) == 1
-    assert lost in finding_lines[0]
+    assert finding_lines[0].startswith(f"PROBLEM [registration] {lost}: not registered")
     assert "not registered" in finding_lines[0]
     assert "no IAM instance profile" in finding_lines[0]
 
