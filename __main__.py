@@ -13,6 +13,7 @@ from components.fleet import WorkloadFleet, WorkloadFleetArgs
 from components.instance_role import InstanceRole, InstanceRoleArgs
 from components.inventory import InventoryCollection, InventoryCollectionArgs
 from components.network import Network, NetworkArgs, available_zones
+from components.reporting import InventoryReporting, InventoryReportingArgs
 
 config = load_stack_config()
 region = aws.get_region().region
@@ -88,6 +89,20 @@ fleet = WorkloadFleet(
     ),
 )
 
+reporting = None
+if config.inventory.resource_data_sync:
+    reporting = InventoryReporting(
+        "reporting",
+        InventoryReportingArgs(
+            sync_name=f"ssm-inventory-{config.workload.lower()}",
+            region=region,
+            account_id=aws.get_caller_identity().account_id,
+            retention_days=config.inventory.log_retention_days,
+            protect=config.inventory.protect_log_bucket,
+            tags=tags,
+        ),
+    )
+
 pulumi.export("vpcId", network.vpc_id)
 pulumi.export("privateSubnetIds", network.private_subnet_ids)
 pulumi.export("availabilityZones", network.availability_zones)
@@ -102,5 +117,7 @@ pulumi.export("associationId", inventory.association_id)
 pulumi.export("associationName", inventory.association_name)
 pulumi.export("inventoryTargets", inventory.targets)
 pulumi.export("logBucketName", inventory.log_bucket_name)
+pulumi.export("inventorySyncBucketName", reporting.bucket_name if reporting else None)
+pulumi.export("resourceDataSyncName", reporting.sync_name if reporting else None)
 pulumi.export("workload", config.workload)
 pulumi.export("environmentTag", config.environment_tag)

@@ -142,6 +142,8 @@ class InventoryConfig(_Model):
     log_retention_days: Annotated[int, Field(ge=1, le=3650)] = 90
     protect_log_bucket: bool = False
     compliance_severity: Literal["CRITICAL", "HIGH", "MEDIUM", "LOW", "UNSPECIFIED"] = "MEDIUM"
+    # Account-wide Resource Data Sync to S3 (Athena-ready); enable in one stack per account.
+    resource_data_sync: bool = False
 
     @field_validator("schedule")
     @classmethod

@@ -8,11 +8,12 @@ versioned, encrypted, private, TLS-only, expiring.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+
+from components.buckets import PrivateBucketArgs, private_bucket
 
 INVENTORY_DOCUMENT = "AWS-GatherSoftwareInventory"
 
@@ -35,24 +36,6 @@ class InventoryCollectionArgs:
 def association_targets(target_tags: dict[str, str]) -> list[dict[str, object]]:
     """One target per tag key: State Manager requires all of them to match."""
     return [{"key": f"tag:{key}", "values": [value]} for key, value in target_tags.items()]
-
-
-def tls_only_policy(bucket_arn: str) -> str:
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "DenyInsecureTransport",
-                    "Effect": "Deny",
-                    "Principal": "*",
-                    "Action": "s3:*",
-                    "Resource": [bucket_arn, f"{bucket_arn}/*"],
-                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                }
-            ],
-        }
-    )
 
 
 class InventoryCollection(pulumi.ComponentResource):
@@ -117,89 +100,12 @@ class InventoryCollection(pulumi.ComponentResource):
         self, name: str, args: InventoryCollectionArgs
     ) -> tuple[aws.s3.Bucket, list[pulumi.Resource]]:
         """The execution-log bucket and the resources that must exist before logs are written."""
-        child = pulumi.ResourceOptions(parent=self)
-        # Prod keeps its logs: protect blocks `pulumi destroy`, retain_on_delete keeps the
-        # bucket in AWS even if it leaves the stack.
-        bucket = aws.s3.Bucket(
+        return private_bucket(
+            self,
             f"{name}-logs",
-            aws.s3.BucketArgs(force_destroy=not args.protect_log_bucket, tags=args.tags),
-            pulumi.ResourceOptions(
-                parent=self,
+            PrivateBucketArgs(
+                tags=args.tags,
+                retention_days=args.log_retention_days,
                 protect=args.protect_log_bucket,
-                retain_on_delete=args.protect_log_bucket,
             ),
         )
-        public_access = aws.s3.BucketPublicAccessBlock(
-            f"{name}-logs-public-access",
-            aws.s3.BucketPublicAccessBlockArgs(
-                bucket=bucket.id,
-                block_public_acls=True,
-                block_public_policy=True,
-                ignore_public_acls=True,
-                restrict_public_buckets=True,
-            ),
-            child,
-        )
-        ownership = aws.s3.BucketOwnershipControls(
-            f"{name}-logs-ownership",
-            aws.s3.BucketOwnershipControlsArgs(
-                bucket=bucket.id,
-                rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            ),
-            child,
-        )
-        encryption = aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-logs-encryption",
-            aws.s3.BucketServerSideEncryptionConfigurationInitArgs(
-                bucket=bucket.id,
-                rules=[
-                    aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                        apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                            sse_algorithm="AES256"
-                        ),
-                    )
-                ],
-            ),
-            child,
-        )
-        versioning = aws.s3.BucketVersioning(
-            f"{name}-logs-versioning",
-            aws.s3.BucketVersioningInitArgs(
-                bucket=bucket.id,
-                versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(
-                    status="Enabled"
-                ),
-            ),
-            child,
-        )
-        aws.s3.BucketLifecycleConfiguration(
-            f"{name}-logs-lifecycle",
-            aws.s3.BucketLifecycleConfigurationArgs(
-                bucket=bucket.id,
-                rules=[
-                    aws.s3.BucketLifecycleConfigurationRuleArgs(
-                        id="expire-execution-logs",
-                        status="Enabled",
-                        filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                        expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
-                            days=args.log_retention_days
-                        ),
-                        noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                            noncurrent_days=7
-                        ),
-                        abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                            days_after_initiation=1
-                        ),
-                    )
-                ],
-            ),
-            pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
-        )
-        # The policy waits for the public access block: S3 rejects some policies while the
-        # block is being applied.
-        policy = aws.s3.BucketPolicy(
-            f"{name}-logs-tls-only",
-            aws.s3.BucketPolicyArgs(bucket=bucket.id, policy=bucket.arn.apply(tls_only_policy)),
-            pulumi.ResourceOptions(parent=self, depends_on=[public_access]),
-        )
-        return bucket, [public_access, ownership, encryption, policy]

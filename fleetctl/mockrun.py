@@ -174,11 +174,14 @@ def record(
     _configure_runtime(stack, monitor)
 
     def recording() -> Recording:
+        # Registrations arrive from worker threads in no fixed order; sort (root stack first,
+        # then by URN) so that two runs of one stack give identical plans.
+        resources = sorted(monitor.recorded, key=lambda r: (r.type != STACK_TYPE, r.urn))
         return Recording(
             project=stack.project,
             stack=stack.stack,
             config=dict(stack.config),
-            resources=monitor.recorded,
+            resources=resources,
             outputs=monitor.stack_outputs,
         )
 

@@ -13,6 +13,7 @@ from components.fleet import WorkloadFleet, WorkloadFleetArgs
 from components.instance_role import SSM_CORE_POLICY, InstanceRole, InstanceRoleArgs
 from components.inventory import InventoryCollection, InventoryCollectionArgs
 from components.network import Network, NetworkArgs
+from components.reporting import InventoryReporting, InventoryReportingArgs
 from fleetctl.mockrun import Recording, record
 from fleetctl.project import StackSettings
 
@@ -31,7 +32,7 @@ def test_network_private_subnets_only() -> None:
     assert vpc.parent == component.urn
     assert vpc.inputs["cidrBlock"] == "10.2.0.0/16"
     assert vpc.inputs["enableDnsSupport"] is True and vpc.inputs["enableDnsHostnames"] is True
-    subnets = rec.by_type("aws:ec2/subnet:Subnet")
+    subnets = sorted(rec.by_type("aws:ec2/subnet:Subnet"), key=lambda r: r.name)
     assert [s.inputs["cidrBlock"] for s in subnets] == ["10.2.0.0/19", "10.2.32.0/19", "10.2.64.0/19"]
     assert [s.inputs["availabilityZone"] for s in subnets] == ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
     assert all(s.inputs["mapPublicIpOnLaunch"] is False for s in subnets)
@@ -235,3 +236,26 @@ def test_component_type_tokens_follow_the_convention(dev: Recording) -> None:
         "ssm-inventory:iam:InstanceRole", "ssm-inventory:fleet:WorkloadFleet",
         "ssm-inventory:inventory:InventoryCollection",
     }
+
+
+def test_reporting_bucket_policy_lets_ssm_deliver_only_for_this_account() -> None:
+    rec = run(lambda: InventoryReporting("rep", InventoryReportingArgs(
+        sync_name="ssm-inventory-test", region="eu-west-1", account_id="111122223333", tags=TAGS,
+    )))
+    bucket = rec.one("aws:s3/bucket:Bucket", "rep-bucket")
+    arn = bucket.outputs["arn"]
+    policy = json.loads(rec.by_type("aws:s3/bucketPolicy:BucketPolicy")[0].inputs["policy"])
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    assert set(by_sid) == {"DenyInsecureTransport", "SSMBucketPermissionsCheck", "SSMBucketDelivery"}
+    delivery = by_sid["SSMBucketDelivery"]
+    assert delivery["Principal"] == {"Service": "ssm.amazonaws.com"}
+    assert delivery["Resource"] == f"{arn}/inventory/*/accountid=111122223333/*"
+    assert delivery["Condition"]["StringEquals"]["aws:SourceAccount"] == "111122223333"
+    assert by_sid["SSMBucketPermissionsCheck"]["Action"] == "s3:GetBucketAcl"
+    (sync,) = rec.by_type("aws:ssm/resourceDataSync:ResourceDataSync")
+    assert sync.inputs["s3Destination"] == {
+        "bucketName": bucket.outputs["bucket"], "region": "eu-west-1", "prefix": "inventory",
+        "syncFormat": "JsonSerDe"}
+    assert "tags" not in sync.inputs  # the type takes none
+    policy_urn = rec.by_type("aws:s3/bucketPolicy:BucketPolicy")[0].urn
+    assert policy_urn in sync.dependencies

@@ -17,7 +17,9 @@ def _fleet(**changes: Any) -> list[dict[str, Any]]:
 
 
 BAD_INPUTS = [
-    pytest.param({"vpcCidr": "10.0.0.0/33"}, "ssm-inventory:vpcCidr", "not an IPv4 CIDR", id="malformed-cidr"),
+    pytest.param(
+        {"vpcCidr": "10.0.0.0/33"}, "ssm-inventory:vpcCidr", "not an IPv4 CIDR", id="malformed-cidr"
+    ),
     pytest.param({"vpcCidr": "banana"}, "ssm-inventory:vpcCidr", "not an IPv4 CIDR", id="garbage-cidr"),
     pytest.param({"vpcCidr": "10.0.0.1/16"}, "ssm-inventory:vpcCidr", "host bits", id="host-bits-cidr"),
     pytest.param({"vpcCidr": "8.8.0.0/16"}, "ssm-inventory:vpcCidr", "not a private", id="public-cidr"),
@@ -26,51 +28,131 @@ BAD_INPUTS = [
     pytest.param({"azCount": 0}, "ssm-inventory:azCount", "greater than or equal to 1", id="az-zero"),
     pytest.param({"azCount": 7}, "ssm-inventory:azCount", "less than or equal to 6", id="az-seven"),
     pytest.param({"azCount": "two"}, "ssm-inventory:azCount", "valid integer", id="az-not-int"),
-    pytest.param({"fleet": _fleet(os="centos-6")}, "ssm-inventory:fleet[0].os",
-                 "unknown OS 'centos-6'; allowed: amazon-linux-2023", id="unknown-os"),
-    pytest.param({"endpoints": ["ssm", "sqs"]}, "ssm-inventory:endpoints",
-                 "unknown endpoint service 'sqs'; allowed: ssm", id="unknown-endpoint"),
-    pytest.param({"fleet": _fleet(count=-1)}, "ssm-inventory:fleet[0].count",
-                 "greater than or equal to 0", id="negative-count"),
-    pytest.param({"fleet": _fleet(instanceType="")}, "ssm-inventory:fleet[0].instanceType",
-                 "EC2 instance type like t3.micro", id="empty-instance-type"),
-    pytest.param({"inventory": {"schedule": "rate(10 minutes)"}}, "ssm-inventory:inventory.schedule",
-                 "more often than every 30 minutes", id="rate-under-30"),
-    pytest.param({"inventory": {"schedule": "rate(31 days)"}}, "ssm-inventory:inventory.schedule",
-                 "under 31 days", id="rate-31-days"),
-    pytest.param({"inventory": {"schedule": "rate(45 days)"}}, "ssm-inventory:inventory.schedule",
-                 "under 31 days", id="rate-45-days"),
-    pytest.param({"inventory": {"schedule": "rate(30 minute)"}}, "ssm-inventory:inventory.schedule",
-                 "plural", id="rate-bad-unit"),
-    pytest.param({"inventory": {"schedule": "every 30 minutes"}}, "ssm-inventory:inventory.schedule",
-                 "not a valid schedule", id="malformed-rate"),
-    pytest.param({"inventory": {"schedule": "cron(0 2 * *)"}}, "ssm-inventory:inventory.schedule",
-                 "not a valid schedule", id="malformed-cron"),
-    pytest.param({"inventory": {"schedule": "cron(0/10 * * * ? *)"}}, "ssm-inventory:inventory.schedule",
-                 "more often than every 30 minutes", id="cron-every-10"),
-    pytest.param({"inventory": {"schedule": "cron(99 2 ? * SUN *)"}}, "ssm-inventory:inventory.schedule",
-                 "cannot read cron field '99'", id="cron-bad-minute"),
-    pytest.param({"inventory": {"associationName": "Inventory All"}}, "ssm-inventory:inventory.associationName",
-                 "no spaces", id="association-name-space"),
-    pytest.param({"inventory": {"associationName": "ab"}}, "ssm-inventory:inventory.associationName",
-                 "3 to 128", id="association-name-short"),
-    pytest.param({"inventory": {"associationName": "a" * 129}}, "ssm-inventory:inventory.associationName",
-                 "3 to 128", id="association-name-long"),
+    pytest.param(
+        {"fleet": _fleet(os="centos-6")},
+        "ssm-inventory:fleet[0].os",
+        "unknown OS 'centos-6'; allowed: amazon-linux-2023",
+        id="unknown-os",
+    ),
+    pytest.param(
+        {"endpoints": ["ssm", "sqs"]},
+        "ssm-inventory:endpoints",
+        "unknown endpoint service 'sqs'; allowed: ssm",
+        id="unknown-endpoint",
+    ),
+    pytest.param(
+        {"fleet": _fleet(count=-1)},
+        "ssm-inventory:fleet[0].count",
+        "greater than or equal to 0",
+        id="negative-count",
+    ),
+    pytest.param(
+        {"fleet": _fleet(instanceType="")},
+        "ssm-inventory:fleet[0].instanceType",
+        "EC2 instance type like t3.micro",
+        id="empty-instance-type",
+    ),
+    pytest.param(
+        {"inventory": {"schedule": "rate(10 minutes)"}},
+        "ssm-inventory:inventory.schedule",
+        "more often than every 30 minutes",
+        id="rate-under-30",
+    ),
+    pytest.param(
+        {"inventory": {"schedule": "rate(31 days)"}},
+        "ssm-inventory:inventory.schedule",
+        "under 31 days",
+        id="rate-31-days",
+    ),
+    pytest.param(
+        {"inventory": {"schedule": "rate(45 days)"}},
+        "ssm-inventory:inventory.schedule",
+        "under 31 days",
+        id="rate-45-days",
+    ),
+    pytest.param(
+        {"inventory": {"schedule": "rate(30 minute)"}},
+        "ssm-inventory:inventory.schedule",
+        "plural",
+        id="rate-bad-unit",
+    ),
+    pytest.param(
+        {"inventory": {"schedule": "every 30 minutes"}},
+        "ssm-inventory:inventory.schedule",
+        "not a valid schedule",
+        id="malformed-rate",
+    ),
+    pytest.param(
+        {"inventory": {"schedule": "cron(0 2 * *)"}},
+        "ssm-inventory:inventory.schedule",
+        "not a valid schedule",
+        id="malformed-cron",
+    ),
+    pytest.param(
+        {"inventory": {"schedule": "cron(0/10 * * * ? *)"}},
+        "ssm-inventory:inventory.schedule",
+        "more often than every 30 minutes",
+        id="cron-every-10",
+    ),
+    pytest.param(
+        {"inventory": {"schedule": "cron(99 2 ? * SUN *)"}},
+        "ssm-inventory:inventory.schedule",
+        "cannot read cron field '99'",
+        id="cron-bad-minute",
+    ),
+    pytest.param(
+        {"inventory": {"associationName": "Inventory All"}},
+        "ssm-inventory:inventory.associationName",
+        "no spaces",
+        id="association-name-space",
+    ),
+    pytest.param(
+        {"inventory": {"associationName": "ab"}},
+        "ssm-inventory:inventory.associationName",
+        "3 to 128",
+        id="association-name-short",
+    ),
+    pytest.param(
+        {"inventory": {"associationName": "a" * 129}},
+        "ssm-inventory:inventory.associationName",
+        "3 to 128",
+        id="association-name-long",
+    ),
     pytest.param({"workload": None}, "ssm-inventory:workload", "is required", id="missing-workload"),
-    pytest.param({"fleet": {"role": "WebServer"}}, "ssm-inventory:fleet", "must be a list", id="fleet-not-list"),
+    pytest.param(
+        {"fleet": {"role": "WebServer"}}, "ssm-inventory:fleet", "must be a list", id="fleet-not-list"
+    ),
     pytest.param({"fleet": "WebServer"}, "ssm-inventory:fleet", "valid YAML/JSON", id="fleet-string"),
-    pytest.param({"inventory": {"parameters": {"packages": "Enabled"}}},
-                 "ssm-inventory:inventory.parameters.packages", "not a known key", id="unknown-parameter"),
-    pytest.param({"inventory": {"parameters": {"applications": "Yes"}}},
-                 "ssm-inventory:inventory.parameters.applications", "'Enabled' or 'Disabled'",
-                 id="parameter-not-enabled-disabled"),
-    pytest.param({"inventory": {"parameters": {"files": "[{\"Path\": "}}},
-                 "ssm-inventory:inventory.parameters.files", "JSON list of objects", id="files-malformed"),
-    pytest.param({"inventory": {"parameters": {"windowsRegistry": "{\"Path\": \"HKEY\"}"}}},
-                 "ssm-inventory:inventory.parameters.windowsRegistry", "JSON list of objects",
-                 id="registry-not-list"),
-    pytest.param({"fleet": [{"role": "WebServer"}, {"role": "WebServer"}]}, "ssm-inventory:fleet",
-                 "more than once", id="duplicate-role"),
+    pytest.param(
+        {"inventory": {"parameters": {"packages": "Enabled"}}},
+        "ssm-inventory:inventory.parameters.packages",
+        "not a known key",
+        id="unknown-parameter",
+    ),
+    pytest.param(
+        {"inventory": {"parameters": {"applications": "Yes"}}},
+        "ssm-inventory:inventory.parameters.applications",
+        "'Enabled' or 'Disabled'",
+        id="parameter-not-enabled-disabled",
+    ),
+    pytest.param(
+        {"inventory": {"parameters": {"files": '[{"Path": '}}},
+        "ssm-inventory:inventory.parameters.files",
+        "JSON list of objects",
+        id="files-malformed",
+    ),
+    pytest.param(
+        {"inventory": {"parameters": {"windowsRegistry": '{"Path": "HKEY"}'}}},
+        "ssm-inventory:inventory.parameters.windowsRegistry",
+        "JSON list of objects",
+        id="registry-not-list",
+    ),
+    pytest.param(
+        {"fleet": [{"role": "WebServer"}, {"role": "WebServer"}]},
+        "ssm-inventory:fleet",
+        "more than once",
+        id="duplicate-role",
+    ),
     pytest.param({"vpcCdir": "10.0.0.0/16"}, "ssm-inventory:vpcCdir", "not a known key", id="typo-key"),
     pytest.param({"tags": {"aws:foo": "x"}}, "ssm-inventory:tags", "reserved", id="reserved-tag"),
     pytest.param({"natGateway": "maybe"}, "ssm-inventory:natGateway", "valid boolean", id="bad-bool"),
@@ -102,8 +184,11 @@ def test_az_count_beyond_the_region_is_a_config_error() -> None:
 def test_every_problem_is_reported_at_once() -> None:
     with pytest.raises(ConfigError) as caught:
         parse_stack_config(
-            {"ssm-inventory:workload": "Test", "ssm-inventory:vpcCidr": "8.8.8.0/24",
-             "ssm-inventory:azCount": "9"}
+            {
+                "ssm-inventory:workload": "Test",
+                "ssm-inventory:vpcCidr": "8.8.8.0/24",
+                "ssm-inventory:azCount": "9",
+            }
         )
     lines = str(caught.value).splitlines()
     assert lines[0] == "invalid stack config:"
@@ -128,8 +213,15 @@ def test_defaults_follow_the_lab() -> None:
 
 @pytest.mark.parametrize(
     "schedule",
-    ["rate(30 minutes)", "rate(1 hour)", "rate(30 days)", "rate(1 day)", "cron(0 2 ? * SUN *)",
-     "cron(0/30 * * * ? *)", "cron(0,30 8-17 ? * MON-FRI *)"],
+    [
+        "rate(30 minutes)",
+        "rate(1 hour)",
+        "rate(30 days)",
+        "rate(1 day)",
+        "cron(0 2 ? * SUN *)",
+        "cron(0/30 * * * ? *)",
+        "cron(0,30 8-17 ? * MON-FRI *)",
+    ],
 )
 def test_valid_schedules_pass(schedule: str) -> None:
     config = StackConfig.model_validate({"workload": "Test", "inventory": {"schedule": schedule}})
@@ -137,7 +229,5 @@ def test_valid_schedules_pass(schedule: str) -> None:
 
 
 def test_stack_tags_merge_under_program_tags() -> None:
-    config = parse_stack_config(
-        {"ssm-inventory:workload": "Prod", "ssm-inventory:tags": '{"Owner": "ops"}'}
-    )
+    config = parse_stack_config({"ssm-inventory:workload": "Prod", "ssm-inventory:tags": '{"Owner": "ops"}'})
     assert config.common_tags == {"Owner": "ops", "Environment": "OELabIPM", "Workload": "Prod"}

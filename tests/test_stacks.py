@@ -42,7 +42,7 @@ def test_dev_counts(dev: Recording) -> None:
 
 
 def test_prod_has_protected_log_bucket(prod: Recording) -> None:
-    (bucket,) = prod.by_type(BUCKET)
+    bucket = prod.one(BUCKET, "inventory-logs")
     assert bucket.protect and bucket.retain_on_delete
     (association,) = prod.by_type(ASSOCIATION)
     location = association.inputs["outputLocation"]
@@ -112,7 +112,7 @@ def test_targets_are_disjoint_between_dev_and_prod(dev: Recording, prod: Recordi
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_outputs_present_for_stack_references(stack: str, request: pytest.FixtureRequest) -> None:
     rec: Recording = request.getfixturevalue(stack)
-    assert EXPECTED_OUTPUTS <= set(rec.outputs)
+    assert set(rec.outputs) >= EXPECTED_OUTPUTS
     assert set(rec.outputs["endpointIds"]) == {"ssm", "ec2messages", "ec2", "ssmmessages", "s3"}
     assert len(rec.outputs["instanceIds"]) == 4
     assert all(v.startswith("i-") for v in rec.outputs["instanceIds"].values())
@@ -139,3 +139,15 @@ def test_instances_wait_for_the_endpoints(dev: Recording) -> None:
     endpoint_urns = {r.urn for r in dev.by_type(ENDPOINT)}
     for instance in dev.by_type(INSTANCE):
         assert endpoint_urns <= set(instance.dependencies), instance.urn
+
+
+def test_prod_syncs_inventory_to_s3_for_athena(prod: Recording, dev: Recording) -> None:
+    (sync,) = prod.by_type("aws:ssm/resourceDataSync:ResourceDataSync")
+    destination = sync.inputs["s3Destination"]
+    bucket = prod.one(BUCKET, "reporting-bucket")
+    assert destination["bucketName"] == bucket.outputs["bucket"]
+    assert destination["syncFormat"] == "JsonSerDe"
+    assert sync.inputs["name"] == prod.outputs["resourceDataSyncName"] == "ssm-inventory-prod"
+    # A sync is account-wide: only one of the two stacks makes one.
+    assert not dev.by_type("aws:ssm/resourceDataSync:ResourceDataSync")
+    assert dev.outputs.get("resourceDataSyncName") is None
