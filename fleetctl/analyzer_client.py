@@ -166,7 +166,7 @@ def _schema_errors(value: Any, schema: Mapping[str, Any], where: str) -> list[st
     kinds = {"string": str, "boolean": bool, "object": dict, "array": list, "number": (int, float)}
     kind = schema.get("type")
     if kind == "integer":
-        ok = isinstance(value, int) and not isinstance(value, bool) or (
+        ok = (isinstance(value, int) and not isinstance(value, bool)) or (
             isinstance(value, float) and value.is_integer())
     elif kind in kinds:
         ok = isinstance(value, kinds[kind]) and not (kind == "number" and isinstance(value, bool))
@@ -357,7 +357,8 @@ class PolicyPackServer:
             # The engine hands packs the project/stack the way it hands them to programs.
             env.update(PULUMI_PROJECT=self.project, PULUMI_STACK=self.stack,
                        PULUMI_DRY_RUN="true" if self.dry_run else "false")
-        self._stderr = tempfile.TemporaryFile()
+        # Lives as long as the pack process; closed in stop().
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115
         self._process = subprocess.Popen(
             [self.python, "-u", "-m", "pulumi.policy", f"127.0.0.1:{engine_port}",
              str(self.pack_dir)],

@@ -321,11 +321,10 @@ def _admits_https(rule: Any, vpc_cidrs: list[str]) -> bool | None:
              *strings(get(rule, "referencedSecurityGroupId"))]
     if peers or as_bool(get(rule, "self")):
         return True  # security groups live in a VPC: the source is inside
-    cidrs = [get(rule, k) for k in ("cidrBlocks", "cidrIpv4", "ipv6CidrBlocks", "cidrIpv6")]
-    if any(is_unknown(c) for c in cidrs):
+    values = [get(rule, k) for k in ("cidrBlocks", "cidrIpv4", "ipv6CidrBlocks", "cidrIpv6")]
+    if any(is_unknown(v) or any(is_unknown(x) for x in items(v)) for v in values):
         return None
-    return any(_inside(c, vpc_cidrs) for c in [*strings(cidrs[0]), *strings(cidrs[1]),
-                                                *strings(cidrs[2]), *strings(cidrs[3])])
+    return any(_inside(cidr, vpc_cidrs) for value in values for cidr in strings(value))
 
 
 def _validate_endpoint_sgs(args: StackValidationArgs, report: ReportViolation) -> None:
