@@ -1,19 +1,18 @@
-"""Fixtures for the fleet-check tests: fake credentials, a moto EC2 fleet, a stubbed SSM."""
+"""Fixtures for the fleet-check tests: fake credentials, a moto EC2 fleet, a stubbed SSM.
+
+Helpers live in ``ops_*.py`` modules (importable by name); this file only holds fixtures."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from botocore.stub import Stubber
 from moto import mock_aws
+from ops_fleet import REGION, Fleet
 
 from fleetctl.ops import aws
-
-REGION = "us-east-1"
-AMI = "ami-12c6146b"  # one of moto's built-in AMIs
 
 
 @pytest.fixture
@@ -21,7 +20,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
     """Fake credentials, a fixed region, no endpoint overrides, no IMDS lookups."""
     for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_REGION"):
         monkeypatch.delenv(name, raising=False)
-    for name in list(__import__("os").environ):
+    for name in list(os.environ):
         if name.startswith("AWS_ENDPOINT_URL"):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
@@ -30,55 +29,6 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-
-
-class Fleet:
-    """A moto EC2 fleet plus a Stubber-backed SSM client wired into ``make_clients``."""
-
-    def __init__(self) -> None:
-        self.ec2 = boto3.client("ec2", region_name=REGION, config=aws.RETRY_CONFIG)
-        self.ssm = boto3.client("ssm", region_name=REGION, config=aws.RETRY_CONFIG)
-        self.stub = Stubber(self.ssm)
-        iam = boto3.client("iam", region_name=REGION)
-        iam.create_role(RoleName="fleet-role", AssumeRolePolicyDocument="{}")
-        profile = iam.create_instance_profile(InstanceProfileName="fleet-profile")
-        iam.add_role_to_instance_profile(InstanceProfileName="fleet-profile", RoleName="fleet-role")
-        self.profile_arn = profile["InstanceProfile"]["Arn"]
-        self.calls: list[tuple[str | None, str | None]] = []
-
-    def launch(
-        self,
-        count: int = 1,
-        workload: str = "Test",
-        name: str = "Test-Web",
-        profile: bool = True,
-        environment: str = "OELabIPM",
-    ) -> list[str]:
-        kwargs: dict[str, Any] = {}
-        if profile:
-            kwargs["IamInstanceProfile"] = {"Name": "fleet-profile"}
-        reservation = self.ec2.run_instances(
-            ImageId=AMI,
-            MinCount=count,
-            MaxCount=count,
-            InstanceType="t3.micro",
-            TagSpecifications=[
-                {
-                    "ResourceType": "instance",
-                    "Tags": [
-                        {"Key": "Environment", "Value": environment},
-                        {"Key": "Workload", "Value": workload},
-                        {"Key": "Name", "Value": name},
-                    ],
-                }
-            ],
-            **kwargs,
-        )
-        return [i["InstanceId"] for i in reservation["Instances"]]
-
-    def make_clients(self, region: str | None = None, profile: str | None = None) -> aws.Clients:
-        self.calls.append((region, profile))
-        return aws.Clients(ec2=self.ec2, ssm=self.ssm, region=region or REGION)
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from conftest import Fleet
 from ops_fakes import NOW, TAG_FILTERS, node, stub_fleet
+from ops_fleet import Fleet
 
 from fleetctl.cli import main
 

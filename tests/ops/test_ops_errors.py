@@ -18,8 +18,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
-from conftest import REGION, Fleet
 from ops_fakes import TAG_FILTERS, node
+from ops_fleet import REGION, Fleet
 from ops_server import REPO, FakeAws, clean_env
 
 from fleetctl.cli import main

@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 import pytest
-from conftest import Fleet
 from ops_fakes import application_entity, inventory_filter
+from ops_fleet import Fleet
 
 from fleetctl.cli import main
 
