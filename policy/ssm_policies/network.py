@@ -128,7 +128,9 @@ class _Network:
                 self.subnet_table[subnet] = get(assoc.props, "routeTableId")
         self.main_table: dict[str, Any] = {}
         for vpc in index.of(VPC):
-            self.main_table[str(get(vpc.props, "id"))] = get(vpc.props, "mainRouteTableId")
+            main = get(vpc.props, "mainRouteTableId")
+            if main is not None:
+                self.main_table[str(get(vpc.props, "id"))] = main
         for assoc in index.of(MAIN_RT_ASSOCIATION):
             self.main_table[str(get(assoc.props, "vpcId"))] = get(assoc.props, "routeTableId")
 
@@ -168,7 +170,13 @@ class _Network:
         subnet_id = get(subnet.props, "id")
         if isinstance(subnet_id, str) and subnet_id in self.subnet_table:
             return self.subnet_table[subnet_id]
-        return self.main_table.get(str(get(subnet.props, "vpcId")), UNKNOWN)
+        vpc_id = get(subnet.props, "vpcId")
+        if is_unknown(vpc_id):
+            return UNKNOWN
+        # Without an explicit association the subnet uses the VPC's main route table; one
+        # not managed here has only the local route, as AWS creates it.
+        main = self.main_table.get(str(vpc_id))
+        return main if main is not None else f"main route table of {vpc_id}"
 
 
 def _destinations(route: Any, v4: str, v6: str) -> list[Any]:
