@@ -163,7 +163,8 @@ def _apply(result: dict[str, EffectivePolicyConfig], config: Mapping[str, Any]) 
 
 def _schema_errors(value: Any, schema: Mapping[str, Any], where: str) -> list[str]:
     """A small JSON-schema subset (the keywords the pack's schemas use)."""
-    kinds = {"string": str, "boolean": bool, "object": dict, "array": list, "number": (int, float)}
+    kinds: dict[str, type | tuple[type, ...]] = {
+        "string": str, "boolean": bool, "object": dict, "array": list, "number": (int, float)}
     kind = schema.get("type")
     if kind == "integer":
         ok = (isinstance(value, int) and not isinstance(value, bool)) or (
@@ -242,7 +243,7 @@ def _struct(values: Mapping[str, Any]) -> struct_pb2.Struct:
 
 
 def _level_name(value: int) -> str:
-    return str(analyzer_pb2.EnforcementLevel.Name(value)).lower()  # type: ignore[arg-type]
+    return str(analyzer_pb2.EnforcementLevel.Name(value)).lower()
 
 
 def _level_value(name: str) -> Any:
@@ -250,7 +251,7 @@ def _level_value(name: str) -> Any:
 
 
 def _severity_name(value: int) -> str:
-    name = str(analyzer_pb2.PolicySeverity.Name(value))  # type: ignore[arg-type]
+    name = str(analyzer_pb2.PolicySeverity.Name(value))
     return "" if name.endswith("UNSPECIFIED") else name.removeprefix("POLICY_SEVERITY_").lower()
 
 

@@ -37,7 +37,7 @@ def settings(args: ResourceValidationArgs | StackValidationArgs, schema: Schema)
     ``Configure`` do not, so defaults are applied here as well (deep-copied, since
     policies may treat them as their own).
     """
-    result = {key: deepcopy(spec.get("default")) for key, spec in schema.items()}
+    result: dict[str, Any] = {key: deepcopy(spec.get("default")) for key, spec in schema.items()}
     given: Mapping[str, Any] = args.get_config() or {}
     result.update({k: v for k, v in given.items() if k in schema})
     for key, spec in schema.items():
