@@ -225,3 +225,21 @@ def test_pack_needs_only_its_own_requirements() -> None:
             for module in modules:
                 top = module.split(".")[0]
                 assert top in allowed or top in sys.stdlib_module_names, f"{path}: {module}"
+
+
+def test_readme_table_matches_the_pack(pack: PolicyPackServer) -> None:
+    """Every policy has a row whose kind, severity and levels are what the pack does."""
+    rows = {}
+    for line in (PACK_DIR / "README.md").read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 7 and cells[0].startswith("`"):
+            rows[cells[0].strip("`")] = cells[1:6]
+    info = pack.info()
+    dev = reconcile_config(info, load_config_file(PACK_DIR / "config" / "dev.json"))
+    prod = reconcile_config(info, load_config_file(PACK_DIR / "config" / "prod.json"))
+    assert set(rows) == {p.name for p in info.policies}
+    for policy in info.policies:
+        assert rows[policy.name] == [
+            policy.policy_type, policy.severity, policy.enforcement_level,
+            dev[policy.name].enforcement_level, prod[policy.name].enforcement_level,
+        ], policy.name
