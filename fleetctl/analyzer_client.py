@@ -547,12 +547,34 @@ class PolicyPackServer:
         return _diagnostics(self.stub.AnalyzeStack(request))
 
     def check(self, resources: Sequence[AnalyzedResource]) -> list[Diagnostic]:
-        """``Analyze`` for each custom, non-provider resource, then ``AnalyzeStack`` once."""
+        """What a ``pulumi preview`` with this pack reports, in engine order.
+
+        For each custom, non-provider resource: ``Remediate`` first when some policy is at
+        level ``remediate`` (each applied remediation is returned as a diagnostic of level
+        ``remediate``), then ``Analyze`` on the remediated inputs. Then ``AnalyzeStack``
+        once, on the recorded outputs (which a real update would derive from the
+        remediated inputs; offline they stay as recorded).
+        """
         self.register_providers(resources)
+        remediating = any(e.enforcement_level == "remediate"
+                          for e in self.effective_config.values())
         diagnostics: list[Diagnostic] = []
         for resource in resources:
-            if resource.custom and not resource.type.startswith("pulumi:providers:"):
-                diagnostics += self.analyze(resource)
+            if not resource.custom or resource.type.startswith("pulumi:providers:"):
+                continue
+            properties: dict[str, Any] | None = None
+            for fix in self.remediate(resource) if remediating else []:
+                if fix.properties is not None:
+                    properties = fix.properties
+                diagnostics.append(Diagnostic(
+                    policy_name=fix.policy_name,
+                    pack_name=fix.pack_name,
+                    enforcement_level="remediate",
+                    urn=resource.urn,
+                    message=fix.diagnostic or f"remediated: {fix.description}",
+                    description=fix.description,
+                ))
+            diagnostics += self.analyze(resource, properties)
         diagnostics += self.analyze_stack(resources)
         return diagnostics
 

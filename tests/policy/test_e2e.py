@@ -229,3 +229,17 @@ def test_dev_config_advises_where_prod_blocks(dev: Recording,
     world_ingress(resources)
     levels = {d.policy_name: d.enforcement_level for d in dev_pack.check(resources)}
     assert levels == {"required-tags": "advisory", "sg-no-world-ingress": "mandatory"}
+
+
+def test_dev_config_remediates_imdsv1_instead_of_blocking(dev: Recording,
+                                                          dev_pack: PolicyPackServer) -> None:
+    """The engine runs Remediate before Analyze; check() does the same."""
+    resources = copy.deepcopy(dev.resources)
+    urn = imdsv1(resources)
+    diagnostics = dev_pack.check(resources)
+    assert mandatory(diagnostics) == [], _summary(diagnostics)
+    [fix] = [d for d in diagnostics if d.enforcement_level == "remediate"]
+    assert fix.policy_name == "ec2-imdsv2-required" and fix.urn == urn
+    # The stack policy side still sees the recorded (unremediated) outputs: nothing there
+    # checks IMDS, so nothing else is reported.
+    assert [d for d in diagnostics if d is not fix] == []
