@@ -268,6 +268,9 @@ AMI_SCHEMA = {
             "/aws/service/ami-amazon-linux-latest/*",
             "/aws/service/canonical/ubuntu/server/*",
             "/aws/service/ami-windows-latest/Windows_Server-*",
+            # Vendors without public parameters: the newest image of the vendor's own
+            # account, recorded as ec2-image:<owner>:<name pattern> (Red Hat's account).
+            "ec2-image:309956199498:RHEL-*",
         ],
     ),
     "allowedAmiIds": string_list(

@@ -83,6 +83,13 @@ def test_dev_with_nat_gateway_passes(prod_pack: PolicyPackServer) -> None:
     assert diagnostics == [], _summary(diagnostics)
 
 
+@pytest.mark.parametrize("os", ["amazon-linux-2", "ubuntu-24.04", "ubuntu-22.04", "rhel-9", "windows-2022"])
+def test_every_supported_os_passes(os: str, prod_pack: PolicyPackServer) -> None:
+    recording = run_program("dev", overrides={"fleet": [{"role": "WebServer", "count": 1, "os": os}]})
+    diagnostics = prod_pack.check(recording.resources)
+    assert diagnostics == [], _summary(diagnostics)
+
+
 # -- seeded mutations are caught ---------------------------------------------------------------
 
 Mutation = Callable[[list[RecordedResource]], str]  # mutates, returns the URN expected
