@@ -17,6 +17,7 @@ from components.reporting import InventoryReporting, InventoryReportingArgs
 
 config = load_stack_config()
 region = aws.get_region().region
+partition = aws.get_partition().partition  # aws, aws-cn or aws-us-gov
 zones = available_zones(config.az_count)  # checked before anything is registered
 tags = config.common_tags
 
@@ -57,6 +58,7 @@ endpoints = SsmEndpoints(
         services=config.endpoints,
         region=region,
         log_bucket_name=inventory.log_bucket_name,
+        partition=partition,
         tags=tags,
     ),
 )
@@ -68,6 +70,7 @@ instance_role = InstanceRole(
         permissions_boundary=config.permissions_boundary,
         log_bucket_arn=inventory.log_bucket_arn,
         log_key_prefix=inventory.log_key_prefix,
+        partition=partition,
         tags=tags,
     ),
 )
@@ -99,6 +102,7 @@ if config.inventory.resource_data_sync:
             account_id=aws.get_caller_identity().account_id,
             retention_days=config.inventory.log_retention_days,
             protect=config.inventory.protect_log_bucket,
+            partition=partition,
             tags=tags,
         ),
     )

@@ -23,14 +23,16 @@ class OperatingSystem:
     agent_preinstalled: bool
     root_device: str
     image_owner: str | None = None
-    image_name: str | None = None
+    image_name: str | None = None  # a DescribeImages name filter (may hold wildcards)
+    image_family: str | None = None  # wildcard-free label of that filter, for the tag
 
     @property
     def ami_source(self) -> str:
         """Human- and policy-readable provenance of the AMI, recorded as a tag."""
         if self.ssm_parameter:
             return self.ssm_parameter
-        return f"ec2-image:{self.image_owner}:{self.image_name}"
+        # Tag values stay within the characters every AWS service accepts (no wildcards).
+        return f"ec2-image:{self.image_owner}:{self.image_family}"
 
 
 SUPPORTED_OS: dict[str, OperatingSystem] = {
@@ -60,6 +62,7 @@ SUPPORTED_OS: dict[str, OperatingSystem] = {
         OperatingSystem(
             "rhel-9", "linux", None, False, "/dev/sda1",
             image_owner="309956199498", image_name="RHEL-9.*_HVM-*-x86_64-*",
+            image_family="RHEL-9",
         ),
         OperatingSystem(
             "windows-2022", "windows",

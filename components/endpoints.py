@@ -37,9 +37,10 @@ class SsmEndpointsArgs:
     region: str
     tags: dict[str, str]
     log_bucket_name: pulumi.Input[str] | None = None
+    partition: str = "aws"
 
 
-def s3_endpoint_policy(region: str, log_bucket: str | None) -> str:
+def s3_endpoint_policy(region: str, log_bucket: str | None, partition: str = "aws") -> str:
     """Endpoint policy: read the SSM buckets of ``region``; write execution logs to ours."""
     statements: list[dict[str, object]] = [
         {
@@ -48,7 +49,8 @@ def s3_endpoint_policy(region: str, log_bucket: str | None) -> str:
             "Principal": "*",
             "Action": "s3:GetObject",
             "Resource": [
-                f"arn:aws:s3:::{bucket.format(region=region)}/*" for bucket in SSM_REGIONAL_BUCKETS
+                f"arn:{partition}:s3:::{bucket.format(region=region)}/*"
+                for bucket in SSM_REGIONAL_BUCKETS
             ],
         }
     ]
@@ -59,7 +61,10 @@ def s3_endpoint_policy(region: str, log_bucket: str | None) -> str:
                 "Effect": "Allow",
                 "Principal": "*",
                 "Action": ["s3:PutObject", "s3:GetEncryptionConfiguration"],
-                "Resource": [f"arn:aws:s3:::{log_bucket}", f"arn:aws:s3:::{log_bucket}/*"],
+                "Resource": [
+                    f"arn:{partition}:s3:::{log_bucket}",
+                    f"arn:{partition}:s3:::{log_bucket}/*",
+                ],
             }
         )
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
@@ -117,10 +122,10 @@ class SsmEndpoints(pulumi.ComponentResource):
 
         policy: pulumi.Input[str] = (
             pulumi.Output.from_input(args.log_bucket_name).apply(
-                lambda bucket: s3_endpoint_policy(args.region, bucket)
+                lambda bucket: s3_endpoint_policy(args.region, bucket, args.partition)
             )
             if args.log_bucket_name is not None
-            else s3_endpoint_policy(args.region, None)
+            else s3_endpoint_policy(args.region, None, args.partition)
         )
         s3 = aws.ec2.VpcEndpoint(
             f"{name}-s3",

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-SSM_CORE_POLICY = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
+SSM_CORE_POLICY_NAME = "AmazonSSMManagedInstanceCore"
+SSM_CORE_POLICY = f"arn:aws:iam::aws:policy/{SSM_CORE_POLICY_NAME}"
 
 EC2_TRUST_POLICY = json.dumps(
     {
@@ -36,6 +37,7 @@ class InstanceRoleArgs:
     permissions_boundary: str | None = None
     log_bucket_arn: pulumi.Input[str] | None = None
     log_key_prefix: str = ""
+    partition: str = "aws"
 
 
 def log_writer_policy(bucket_arn: str, prefix: str) -> str:
@@ -86,7 +88,10 @@ class InstanceRole(pulumi.ComponentResource):
         )
         core = aws.iam.RolePolicyAttachment(
             f"{name}-ssm-core",
-            aws.iam.RolePolicyAttachmentArgs(role=role.name, policy_arn=SSM_CORE_POLICY),
+            aws.iam.RolePolicyAttachmentArgs(
+                role=role.name,
+                policy_arn=f"arn:{args.partition}:iam::aws:policy/{SSM_CORE_POLICY_NAME}",
+            ),
             child,
         )
         profile_depends: list[pulumi.Resource] = [core]

@@ -26,9 +26,12 @@ class InventoryReportingArgs:
     prefix: str = "inventory"
     retention_days: int = 365
     protect: bool = False
+    partition: str = "aws"
 
 
-def data_sync_statements(account_id: str, prefix: str) -> Callable[[str], list[Statement]]:
+def data_sync_statements(
+    account_id: str, prefix: str, partition: str = "aws"
+) -> Callable[[str], list[Statement]]:
     """What Systems Manager needs to deliver a sync (the documented bucket policy)."""
 
     def statements(bucket_arn: str) -> list[Statement]:
@@ -52,7 +55,7 @@ def data_sync_statements(account_id: str, prefix: str) -> Callable[[str], list[S
                         "aws:SourceAccount": account_id,
                     },
                     "ArnLike": {
-                        "aws:SourceArn": f"arn:aws:ssm:*:{account_id}:resource-data-sync/*"
+                        "aws:SourceArn": f"arn:{partition}:ssm:*:{account_id}:resource-data-sync/*"
                     },
                 },
             },
@@ -76,7 +79,7 @@ class InventoryReporting(pulumi.ComponentResource):
                 tags=args.tags,
                 retention_days=args.retention_days,
                 protect=args.protect,
-                extra_statements=data_sync_statements(args.account_id, args.prefix),
+                extra_statements=data_sync_statements(args.account_id, args.prefix, args.partition),
             ),
         )
         # Resource Data Syncs take no tags (policies exempt the type).

@@ -159,6 +159,7 @@ def test_fleet_instances_and_security_group() -> None:
     assert app.inputs["tags"]["Patch Group"] == "NonCritical"
     assert app.inputs["tags"]["InstanceRole"] == "AppServer"
     assert web.inputs["tags"]["AmiSsmParameter"].startswith("/aws/service/ami-amazon-linux-latest/")
+    assert app.inputs["tags"]["AmiSsmParameter"] == "ec2-image:309956199498:RHEL-9"
     for instance in instances.values():
         assert instance.inputs["iamInstanceProfile"] == "profile-1"
         assert instance.inputs["vpcSecurityGroupIds"] == [sg.outputs["id"]]
@@ -259,3 +260,19 @@ def test_reporting_bucket_policy_lets_ssm_deliver_only_for_this_account() -> Non
     assert "tags" not in sync.inputs  # the type takes none
     policy_urn = rec.by_type("aws:s3/bucketPolicy:BucketPolicy")[0].urn
     assert policy_urn in sync.dependencies
+
+
+def test_arns_follow_the_partition() -> None:
+    def program() -> None:
+        InstanceRole("mi", InstanceRoleArgs(tags=TAGS, partition="aws-cn"))
+        SsmEndpoints("ep", SsmEndpointsArgs(
+            vpc_id="vpc-1", vpc_cidr="10.0.0.0/16", subnet_ids=[pulumi.Output.from_input("s")],
+            route_table_ids=[pulumi.Output.from_input("r")], services=["ssm"], region="cn-north-1",
+            tags=TAGS, partition="aws-cn",
+        ))
+
+    rec = run(program)
+    (attachment,) = rec.by_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    assert attachment.inputs["policyArn"] == "arn:aws-cn:iam::aws:policy/AmazonSSMManagedInstanceCore"
+    policy = json.loads(rec.one("aws:ec2/vpcEndpoint:VpcEndpoint", "ep-s3").inputs["policy"])
+    assert all(r.startswith("arn:aws-cn:s3:::") for s in policy["Statement"] for r in s["Resource"])

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
-from fleetctl.mockrun import Recording
+from components.amis import SUPPORTED_OS
+from fleetctl.mockrun import Recording, run_program
 from tests.conftest import is_taggable, tags_of
 
 INSTANCE = "aws:ec2/instance:Instance"
@@ -151,3 +153,19 @@ def test_prod_syncs_inventory_to_s3_for_athena(prod: Recording, dev: Recording) 
     # A sync is account-wide: only one of the two stacks makes one.
     assert not dev.by_type("aws:ssm/resourceDataSync:ResourceDataSync")
     assert dev.outputs.get("resourceDataSyncName") is None
+
+
+# Characters every AWS service accepts in tag keys and values (EC2 is laxer; S3, IAM and SSM
+# are not), so one tag set works on every resource.
+PORTABLE_TAG = re.compile(r"^[\w .:/=+\-@]*$")
+
+
+def test_tags_use_portable_characters_for_every_os() -> None:
+    fleet = [{"role": f"R{i}", "count": 1, "os": os} for i, os in enumerate(SUPPORTED_OS)]
+    rec = run_program("prod", overrides={"fleet": fleet})
+    tagged = [r for r in rec.resources if r.custom and is_taggable(r)]
+    assert len(rec.by_type(INSTANCE)) == len(SUPPORTED_OS)
+    for resource in tagged:
+        for key, value in tags_of(resource).items():
+            assert PORTABLE_TAG.match(key) and PORTABLE_TAG.match(value), (resource.urn, key, value)
+            assert len(key) <= 128 and len(value) <= 256
