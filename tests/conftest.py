@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import importlib
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from fleetctl.mockrun import Recording, RecordedResource, run_program  # noqa: E402
+from fleetctl.mockrun import RecordedResource, Recording, run_program
 
 
 @pytest.fixture(scope="session")
