@@ -18,6 +18,7 @@ from typing import Any
 
 import pulumi
 from google.protobuf import empty_pb2
+from pulumi.output import Unknown
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.config import set_all_config
@@ -28,6 +29,8 @@ from fleetctl.mocks import AwsMocks
 from fleetctl.project import PROJECT_ROOT, StackSettings, load_stack_settings
 
 STACK_TYPE = "pulumi:pulumi:Stack"
+# How the engine encodes a value not known until apply (pulumi.runtime.rpc.UNKNOWN).
+UNKNOWN = rpc.UNKNOWN
 
 
 @dataclass
@@ -78,13 +81,19 @@ class Recording:
 
 
 def _plain(value: Any) -> Any:
-    """Makes deserialized property values JSON-friendly (unknowns become None)."""
+    """Makes deserialized property values JSON-friendly.
+
+    Unknowns (only in preview runs) become the engine's wire sentinel ``UNKNOWN``, so that a
+    policy pack sees them exactly as ``pulumi preview`` would send them.
+    """
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     if isinstance(value, str | int | float | bool) or value is None:
         return value
+    if isinstance(value, Unknown):
+        return UNKNOWN
     if isinstance(value, pulumi.Resource):
         return None
     return str(value)
@@ -142,7 +151,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         return empty_pb2.Empty()
 
 
-def _configure_runtime(stack: StackSettings, monitor: RecordingMonitor) -> None:
+def _configure_runtime(stack: StackSettings, monitor: RecordingMonitor, preview: bool) -> None:
     settings.ROOT.set(None)
     monitor_features = set(monitor.GetDeploymentInfo(empty_pb2.Empty()).supportedFeatures)
     settings.configure(
@@ -152,7 +161,7 @@ def _configure_runtime(stack: StackSettings, monitor: RecordingMonitor) -> None:
             engine=pulumi_mocks.MockEngine(logging.getLogger("fleetctl.engine")),
             project=stack.project,
             stack=stack.stack,
-            dry_run=False,
+            dry_run=preview,
             organization="organization",
             callbacks=None,
         )
@@ -164,14 +173,18 @@ def record(
     program: Callable[[], object],
     stack: StackSettings,
     mocks: pulumi.runtime.Mocks | None = None,
+    preview: bool = False,
 ) -> Recording:
     """Runs ``program`` as a Pulumi program of ``stack`` under mocks and records it.
+
+    ``preview=True`` runs as ``pulumi preview`` does: outputs the mocks leave out stay
+    unknown and ``apply`` callbacks on them do not run.
 
     An exception raised by the program propagates once the runtime has drained, carrying
     what was registered before it as ``exc.partial_recording`` (see ``partial_recording``).
     """
     monitor = RecordingMonitor(mocks or AwsMocks(region=stack.region))
-    _configure_runtime(stack, monitor)
+    _configure_runtime(stack, monitor, preview)
 
     def recording() -> Recording:
         # Registrations arrive from worker threads in no fixed order; sort (root stack first,
@@ -205,6 +218,7 @@ def run_program(
     project_dir: Path = PROJECT_ROOT,
     overrides: dict[str, Any] | None = None,
     mocks: pulumi.runtime.Mocks | None = None,
+    preview: bool = False,
 ) -> Recording:
     """Runs ``project_dir/__main__.py`` for ``stack`` under mocks; returns what it registered.
 
@@ -217,10 +231,13 @@ def run_program(
     if str(project_dir) not in sys.path:
         sys.path.insert(0, str(project_dir))
     main = str(project_dir / "__main__.py")
-    return record(lambda: runpy.run_path(main, run_name="__main__"), stack_settings, mocks)
+    return record(
+        lambda: runpy.run_path(main, run_name="__main__"), stack_settings, mocks, preview
+    )
 
 
 __all__ = [
+    "UNKNOWN",
     "RecordedResource",
     "Recording",
     "RecordingMonitor",
