@@ -185,7 +185,10 @@ association_targets = resource_policy(
 SINGLE_SCHEMA = {"inventoryDocuments": DOCUMENTS_SCHEMA}
 
 
-def target_set(props: Any) -> frozenset[tuple[str, frozenset[str]]] | None:
+TargetSet = frozenset[tuple[str, frozenset[str]]]
+
+
+def target_set(props: Any) -> TargetSet | None:
     """Targets as a hashable set, ``None`` when unknown. Keys AND, values OR."""
     targets = get(props, "targets")
     if is_unknown(targets):
@@ -202,9 +205,28 @@ def target_set(props: Any) -> frozenset[tuple[str, frozenset[str]]] | None:
     return frozenset(result)
 
 
+def provably_disjoint(a: TargetSet, b: TargetSet) -> bool:
+    """True when no instance can match both target sets.
+
+    Target keys AND, values OR (instance ids act as one more key): the sets are disjoint only
+    if some key used by both has no value in common. Anything else may overlap, since an
+    instance can carry any tags.
+    """
+    def by_key(targets: TargetSet) -> dict[str, frozenset[str]]:
+        keyed: dict[str, frozenset[str]] = {}
+        for key, values in targets:  # a key listed twice must match both lists
+            keyed[key] = keyed[key] & values if key in keyed else values
+        return keyed
+
+    left, right = by_key(a), by_key(b)
+    return any(left[key].isdisjoint(right[key]) for key in left.keys() & right.keys())
+
+
 def _validate_single(args: StackValidationArgs, report: ReportViolation) -> None:
     documents = settings(args, SINGLE_SCHEMA)["inventoryDocuments"]
-    seen: dict[frozenset[tuple[str, frozenset[str]]], str] = {}
+    # Pairwise over inventory associations only (a handful per stack, not per resource), so
+    # the policy stays linear in the stack's size.
+    checked: list[tuple[TargetSet, str]] = []
     everything: str | None = None
     inventory = [r for r in StackIndex(args.resources).of(ASSOCIATION)
                  if _is_inventory(r.props, documents)]
@@ -213,13 +235,21 @@ def _validate_single(args: StackValidationArgs, report: ReportViolation) -> None
         targets = target_set(association.props)
         if targets is None:
             continue
-        if all_instances in targets and everything is None:
-            everything = association.urn
-        if targets in seen:
-            report(f"Another inventory association ({seen[targets]}) has the same targets; "
-                   "inventory does not run on instances targeted twice.", association.urn)
-        else:
-            seen[targets] = association.urn
+        if all_instances in targets:
+            everything = everything or association.urn
+            continue
+        for other, other_urn in checked:
+            if targets == other:
+                report(f"Another inventory association ({other_urn}) has the same targets; "
+                       "inventory does not run on instances targeted twice.", association.urn)
+                break
+            if not provably_disjoint(targets, other):
+                report(f"The targets may overlap those of {other_urn}: no target key used by "
+                       "both has disjoint values, so an instance can match both and then gets "
+                       "no inventory. Target both by a common tag key with different values "
+                       "(e.g. Workload).", association.urn)
+                break
+        checked.append((targets, association.urn))
     if everything is not None and len(inventory) > 1:
         report("This inventory association targets every instance (InstanceIds=*) and the "
                "stack has other inventory associations; they overlap.", everything)

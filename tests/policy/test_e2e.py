@@ -250,3 +250,18 @@ def test_dev_config_remediates_imdsv1_instead_of_blocking(dev: Recording,
     # The stack policy side still sees the recorded (unremediated) outputs: nothing there
     # checks IMDS, so nothing else is reported.
     assert [d for d in diagnostics if d is not fix] == []
+
+
+def test_dev_and_prod_in_one_account_keep_inventory_disjoint(
+        dev: Recording, prod: Recording, prod_pack: PolicyPackServer) -> None:
+    """Both stacks' resources as one set (one account and region): the two inventory
+    associations target different Workload values, so no instance is inventoried twice."""
+    together = [*dev.resources, *prod.resources[1:]]
+    assert prod_pack.check(together) == []
+    # Prod re-targeted at the Test workload would collide with dev's association.
+    mutated = copy.deepcopy(together)
+    association = next(r for r in mutated if r.type == ASSOCIATION and "prod" in r.urn)
+    _both(association, lambda p: p["targets"][1].update(values=["Test"]))
+    found = [d for d in mandatory(prod_pack.check(mutated))
+             if d.policy_name == "single-inventory-association"]
+    assert [d.urn for d in found] == [association.urn]

@@ -148,3 +148,30 @@ def test_non_inventory_and_unknown_targets_are_ignored() -> None:
     unknown = {**GOOD, "targets": [{"key": "tag:Workload", "values": UNKNOWN_ARRAY}]}
     assert stack_violations(single_inventory_association,
                             [(ASSOCIATION, "a", unknown), (ASSOCIATION, "b", unknown)]) == []
+
+
+def test_superset_targets_may_overlap() -> None:
+    broad = {**GOOD, "targets": [TARGETS[0]]}  # Environment only: also matches GOOD's instances
+    found = stack_violations(single_inventory_association,
+                             [(ASSOCIATION, "narrow", GOOD), (ASSOCIATION, "broad", broad)])
+    assert [w for w, _ in found] == [urn(ASSOCIATION, "broad")]
+    assert "may overlap" in found[0][1]
+
+
+def test_unrelated_tag_keys_may_overlap() -> None:
+    team = {**GOOD, "targets": [{"key": "tag:Team", "values": ["payments"]}]}
+    found = stack_violations(single_inventory_association,
+                             [(ASSOCIATION, "a", GOOD), (ASSOCIATION, "team", team)])
+    assert [w for w, _ in found] == [urn(ASSOCIATION, "team")]
+
+
+def test_common_key_with_disjoint_values_is_accepted() -> None:
+    def workload(*values: str) -> dict[str, object]:
+        return {**GOOD, "targets": [TARGETS[0], {"key": "tag:Workload", "values": list(values)}]}
+
+    assert stack_violations(single_inventory_association, [
+        (ASSOCIATION, "a", workload("Test", "Dev")), (ASSOCIATION, "b", workload("Prod")),
+        (ASSOCIATION, "c", workload("Staging"))]) == []
+    found = stack_violations(single_inventory_association, [
+        (ASSOCIATION, "a", workload("Test", "Dev")), (ASSOCIATION, "b", workload("Dev"))])
+    assert [w for w, _ in found] == [urn(ASSOCIATION, "b")]
