@@ -82,10 +82,12 @@ def agent_user_data(os: OperatingSystem, region: str) -> str | None:
         f"https://s3.{region}.amazonaws.com/amazon-ssm-{region}/latest/linux_amd64/"
         "amazon-ssm-agent.rpm"
     )
+    # --disablerepo: without a NAT the vendor repos are unreachable, and dnf would fail on
+    # their metadata before installing a package that needs none of them.
     return (
         "#!/bin/bash\n"
         "set -euo pipefail\n"
-        f"dnf install -y {url}\n"
+        f"dnf install -y --disablerepo='*' {url}\n"
         "systemctl enable --now amazon-ssm-agent\n"
     )
 
