@@ -155,6 +155,7 @@ def test_fleet_instances_and_security_group() -> None:
     assert "userData" not in web.inputs  # Amazon Linux ships the agent
     assert "amazon-ssm-agent" in app.inputs["userData"]  # RHEL gets it from the regional bucket
     assert "amazon-ssm-eu-west-1" in app.inputs["userData"]
+    assert "--disablerepo='*'" in app.inputs["userData"]  # works without a NAT
     assert app.inputs["instanceType"] == "m7i.large"
     assert app.inputs["tags"]["Patch Group"] == "NonCritical"
     assert app.inputs["tags"]["InstanceRole"] == "AppServer"
