@@ -229,7 +229,11 @@ class StackConfig(_Model):
         return {**self.tags, "Environment": self.environment_tag, "Workload": self.workload}
 
 
-_PROGRAM_TAG_KEYS = {"Environment", "Workload", "InstanceRole", "Patch Group", "SSMManaged", "Name"}
+# Tags the program sets itself (a stack tag of the same key would be silently overridden).
+_PROGRAM_TAG_KEYS = {
+    "Environment", "Workload", "InstanceRole", "Patch Group", "SSMManaged", "Name", "OS",
+    "AmiSsmParameter", "Tier",
+}
 
 # Keys whose raw config value is JSON (lists and objects).
 _STRUCTURED_KEYS = {"endpoints": list, "fleet": list, "inventory": dict, "tags": dict}

@@ -155,6 +155,7 @@ BAD_INPUTS = [
     ),
     pytest.param({"vpcCdir": "10.0.0.0/16"}, "ssm-inventory:vpcCdir", "not a known key", id="typo-key"),
     pytest.param({"tags": {"aws:foo": "x"}}, "ssm-inventory:tags", "reserved", id="reserved-tag"),
+    pytest.param({"tags": {"Name": "x"}}, "ssm-inventory:tags", "reserved", id="program-tag"),
     pytest.param({"natGateway": "maybe"}, "ssm-inventory:natGateway", "valid boolean", id="bad-bool"),
 ]
 
