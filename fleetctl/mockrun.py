@@ -8,9 +8,12 @@ sent (engine names) and the stack outputs. ``RecordingMonitor`` captures those f
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import runpy
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +26,6 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import run_in_stack
-from pulumi.runtime.sync_await import _sync_await
 
 from fleetctl.mocks import AwsMocks
 from fleetctl.project import PROJECT_ROOT, StackSettings, load_stack_settings
@@ -104,6 +106,24 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         super().__init__(mocks)
         self.recorded: list[RecordedResource] = []
         self.stack_outputs: dict[str, Any] = {}
+        # The stock monitor gives each worker thread its own event loop and never closes it.
+        self._worker_loops: set[asyncio.AbstractEventLoop] = set()
+
+    def _track_worker_loop(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            with contextlib.suppress(RuntimeError):
+                self._worker_loops.add(asyncio.get_event_loop())
+
+    def close_worker_loops(self) -> None:
+        for loop in self._worker_loops:
+            if not loop.is_running() and not loop.is_closed():
+                loop.close()
+        self._worker_loops.clear()
+
+    def Invoke(self, request: Any) -> Any:
+        response = super().Invoke(request)
+        self._track_worker_loop()
+        return response
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         """URNs as the engine makes them: the full parent type chain, the root stack left out.
@@ -119,6 +139,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
+        self._track_worker_loop()
         inputs = rpc.deserialize_properties(request.object) if request.type != STACK_TYPE else {}
         registration = self.resources.get(response.urn)
         self.recorded.append(
@@ -198,13 +219,22 @@ def record(
             outputs=monitor.stack_outputs,
         )
 
+    # One event loop per run, closed with its worker threads and their loops at the end:
+    # left to interpreter shutdown, such loops can die noisily ("Exception ignored in
+    # BaseEventLoop.__del__") after the CLI has printed its result.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
     try:
-        _sync_await(run_in_stack(program))  # type: ignore[arg-type]
+        loop.run_until_complete(run_in_stack(program))  # type: ignore[arg-type]
     except BaseException as exc:
         exc.partial_recording = recording()  # type: ignore[attr-defined]
         raise
     finally:
         settings.ROOT.set(None)
+        loop.run_until_complete(loop.shutdown_default_executor())
+        monitor.close_worker_loops()  # their threads have ended: no one reuses them
+        loop.close()
+        asyncio.set_event_loop(None)
     return recording()
 
 

@@ -46,3 +46,16 @@ def test_preview_passes_the_prod_policy_pack() -> None:
     config = load_config_file(Path(__file__).parent.parent / "policy" / "config" / "prod.json")
     diagnostics = check_recording(preview_of("prod"), config)
     assert mandatory(diagnostics) == [], [(d.policy_name, d.urn, d.message) for d in diagnostics]
+
+
+def test_runs_leave_no_open_worker_event_loops() -> None:
+    """Worker-thread loops of the mock runtime are closed after each run, not left to
+    interpreter shutdown (where their finalizers could print tracebacks after the CLI's
+    result)."""
+    import asyncio
+    import gc
+
+    run_program("dev")
+    gc.collect()
+    loops = [o for o in gc.get_objects() if isinstance(o, asyncio.AbstractEventLoop)]
+    assert [loop for loop in loops if not loop.is_closed()] == []
