@@ -13,6 +13,7 @@ from components.fleet import WorkloadFleet, WorkloadFleetArgs
 from components.instance_role import InstanceRole, InstanceRoleArgs
 from components.inventory import InventoryCollection, InventoryCollectionArgs
 from components.network import Network, NetworkArgs, available_zones
+from components.operator_access import OperatorAccess, OperatorAccessArgs
 from components.reporting import InventoryReporting, InventoryReportingArgs
 
 config = load_stack_config()
@@ -107,6 +108,12 @@ if config.inventory.resource_data_sync:
         ),
     )
 
+operators = (
+    OperatorAccess("operators", OperatorAccessArgs(region=region, path=config.iam_path, tags=tags))
+    if config.operator_policy
+    else None
+)
+
 pulumi.export("vpcId", network.vpc_id)
 pulumi.export("privateSubnetIds", network.private_subnet_ids)
 pulumi.export("availabilityZones", network.availability_zones)
@@ -123,5 +130,6 @@ pulumi.export("inventoryTargets", inventory.targets)
 pulumi.export("logBucketName", inventory.log_bucket_name)
 pulumi.export("inventorySyncBucketName", reporting.bucket_name if reporting else None)
 pulumi.export("resourceDataSyncName", reporting.sync_name if reporting else None)
+pulumi.export("operatorPolicyArn", operators.policy_arn if operators else None)
 pulumi.export("workload", config.workload)
 pulumi.export("environmentTag", config.environment_tag)

@@ -161,6 +161,9 @@ class StackConfig(_Model):
     fleet: list[FleetGroup] = Field(default_factory=_default_fleet)
     inventory: InventoryConfig = InventoryConfig()
     tags: dict[TAG_KEY, TAG_VALUE] = Field(default_factory=dict)
+    # A read-only IAM policy for operators (what `fleetctl check` needs); grants nothing
+    # until attached.
+    operator_policy: bool = True
     iam_path: Annotated[str, StringConstraints(pattern=r"^/([\w+=,.@\-]+/)*$", max_length=512)] = "/"
     permissions_boundary: Annotated[
         str | None, StringConstraints(pattern=r"^arn:aws[a-z\-]*:iam::(aws|\d{12}):policy/.+$")

@@ -122,6 +122,11 @@ class AwsMocks(pulumi.runtime.Mocks):
             state["arn"] = (f"arn:aws:iam::{account}:instance-profile"
                             f"{inputs.get('path', '/')}{state['name']}")
             resource_id = state["name"]
+        elif typ == "aws:iam/policy:Policy":
+            state.setdefault("name", f"{name}-{_digest(name, length=7)}")
+            state["arn"] = f"arn:aws:iam::{account}:policy{inputs.get('path', '/')}{state['name']}"
+            state["policyId"] = f"ANPA{_digest(name, length=17).upper()}"
+            resource_id = state["arn"]
         elif typ == "aws:iam/rolePolicy:RolePolicy":
             state.setdefault("name", f"{name}-{_digest(name, length=7)}")
         elif typ == "aws:s3/bucket:Bucket":

@@ -13,6 +13,7 @@ from components.fleet import WorkloadFleet, WorkloadFleetArgs
 from components.instance_role import SSM_CORE_POLICY, InstanceRole, InstanceRoleArgs
 from components.inventory import InventoryCollection, InventoryCollectionArgs
 from components.network import Network, NetworkArgs
+from components.operator_access import FLEET_READ_ACTIONS, OperatorAccess, OperatorAccessArgs
 from components.reporting import InventoryReporting, InventoryReportingArgs
 from fleetctl.mockrun import Recording, record
 from fleetctl.project import StackSettings
@@ -236,7 +237,7 @@ def test_component_type_tokens_follow_the_convention(dev: Recording) -> None:
     assert {r.type for r in components} == {
         "ssm-inventory:network:Network", "ssm-inventory:endpoints:SsmEndpoints",
         "ssm-inventory:iam:InstanceRole", "ssm-inventory:fleet:WorkloadFleet",
-        "ssm-inventory:inventory:InventoryCollection",
+        "ssm-inventory:inventory:InventoryCollection", "ssm-inventory:iam:OperatorAccess",
     }
 
 
@@ -277,3 +278,32 @@ def test_arns_follow_the_partition() -> None:
     assert attachment.inputs["policyArn"] == "arn:aws-cn:iam::aws:policy/AmazonSSMManagedInstanceCore"
     policy = json.loads(rec.one("aws:ec2/vpcEndpoint:VpcEndpoint", "ep-s3").inputs["policy"])
     assert all(r.startswith("arn:aws-cn:s3:::") for s in policy["Statement"] for r in s["Resource"])
+
+
+def test_operator_policy_is_read_only_and_regional() -> None:
+    rec = run(lambda: OperatorAccess("ops", OperatorAccessArgs(region="eu-west-1", tags=TAGS,
+                                                                path="/ssm/")))
+    (policy,) = rec.by_type("aws:iam/policy:Policy")
+    assert policy.inputs["path"] == "/ssm/" and policy.inputs["tags"] == TAGS
+    (statement,) = json.loads(policy.inputs["policy"])["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert statement["Condition"] == {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}
+    # Read-only: every action only describes, lists or gets.
+    assert all(a.split(":")[1].startswith(("Describe", "List", "Get")) for a in statement["Action"])
+
+
+def test_operator_policy_covers_every_call_of_the_fleet_checks() -> None:
+    """The policy grants exactly the AWS operations `fleetctl check` / `inventory query` call."""
+    import re
+    from pathlib import Path
+
+    import boto3
+
+    source = (Path(__file__).parent.parent / "fleetctl" / "ops" / "aws.py").read_text()
+    calls = set(re.findall(r'\b(ssm|ec2)\.(?:get_paginator\("([a-z_]+)"\)|([a-z_]+)\()', source))
+    assert len(calls) >= 10
+    granted = set()
+    for service, paginated, direct in calls:
+        client = boto3.client(service, region_name="us-east-1")
+        granted.add(f"{service}:{client.meta.method_to_api_mapping[paginated or direct]}")
+    assert granted == set(FLEET_READ_ACTIONS)

@@ -53,7 +53,7 @@ def test_json_structure_is_what_the_program_builds(stack: str, request: pytest.F
     assert stack_entry["type"] == "pulumi:pulumi:Stack" and stack_entry["parent"] is None
     assert stack_entry["name"] == f"ssm-inventory-{stack}"
     components = {r["name"]: r for r in resources if not r["custom"] and r["parent"]}
-    core = {"network", "ssm-endpoints", "managed-instances", "fleet", "inventory"}
+    core = {"network", "ssm-endpoints", "managed-instances", "fleet", "inventory", "operators"}
     assert core <= set(components)
     assert set(components) - core <= {"reporting"}  # prod's optional Resource Data Sync
     assert all(c["parent"] == stack_entry["urn"] for c in components.values())
