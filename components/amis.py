@@ -16,12 +16,10 @@ import pulumi_aws as aws
 @dataclass(frozen=True)
 class OperatingSystem:
     key: str
-    family: str  # "linux" | "windows"
     # Where the AMI id comes from: an AWS public SSM parameter, or (for vendors that publish
     # none, like Red Hat) the newest image of an owner account matching a name pattern.
     ssm_parameter: str | None
     agent_preinstalled: bool
-    root_device: str
     image_owner: str | None = None
     image_name: str | None = None  # a DescribeImages name filter (may hold wildcards)
     image_family: str | None = None  # wildcard-free label of that filter, for the tag
@@ -39,35 +37,35 @@ SUPPORTED_OS: dict[str, OperatingSystem] = {
     os.key: os
     for os in (
         OperatingSystem(
-            "amazon-linux-2023", "linux",
+            "amazon-linux-2023",
             "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64",
-            True, "/dev/xvda",
+            True,
         ),
         OperatingSystem(
-            "amazon-linux-2", "linux",
+            "amazon-linux-2",
             "/aws/service/ami-amazon-linux-latest/amzn2-ami-hvm-x86_64-gp2",
-            True, "/dev/xvda",
+            True,
         ),
         OperatingSystem(
-            "ubuntu-24.04", "linux",
+            "ubuntu-24.04",
             "/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id",
-            True, "/dev/sda1",
+            True,
         ),
         OperatingSystem(
-            "ubuntu-22.04", "linux",
+            "ubuntu-22.04",
             "/aws/service/canonical/ubuntu/server/22.04/stable/current/amd64/hvm/ebs-gp2/ami-id",
-            True, "/dev/sda1",
+            True,
         ),
         # Red Hat publishes no public SSM parameter: newest RHEL 9 image of Red Hat's account.
         OperatingSystem(
-            "rhel-9", "linux", None, False, "/dev/sda1",
+            "rhel-9", None, False,
             image_owner="309956199498", image_name="RHEL-9.*_HVM-*-x86_64-*",
             image_family="RHEL-9",
         ),
         OperatingSystem(
-            "windows-2022", "windows",
+            "windows-2022",
             "/aws/service/ami-windows-latest/Windows_Server-2022-English-Full-Base",
-            True, "/dev/sda1",
+            True,
         ),
     )
 }

@@ -32,22 +32,11 @@ NAMESPACE = "ssm-inventory"
 KNOWN_ENDPOINT_SERVICES = ("ssm", "ec2messages", "ec2", "ssmmessages", "kms", "logs")
 DEFAULT_ENDPOINTS = ["ssm", "ec2messages", "ec2", "ssmmessages"]
 
-# AWS-GatherSoftwareInventory parameters (document defaults: Enabled; files and
-# windowsRegistry are JSON strings, default empty).
-TOGGLE_PARAMETERS = (
-    "applications",
-    "awsComponents",
-    "networkConfig",
-    "windowsUpdates",
-    "instanceDetailedInformation",
-    "services",
-    "windowsRoles",
-    "customInventory",
-    "billingInfo",
-)
-JSON_PARAMETERS = ("files", "windowsRegistry")
+# An AWS-GatherSoftwareInventory switch (every one defaults to Enabled in the document).
+Toggle = Literal["Enabled", "Disabled"]
 
-# The smallest VPC that still leaves each of up to six AZs a /28 (the AWS minimum subnet).
+# The smallest VPC allowed: cut into eight blocks (components/network.py) it still gives /27
+# subnets, above AWS's /28 minimum.
 MIN_VPC_PREFIX_MAX = 24
 
 ASSOCIATION_NAME_PATTERN = r"^[a-zA-Z0-9_\-.]{3,128}$"
@@ -99,17 +88,18 @@ def _default_fleet() -> list[FleetGroup]:
 
 
 class InventoryParameters(_Model):
-    """Every ``AWS-GatherSoftwareInventory`` parameter, defaults as documented."""
+    """Every ``AWS-GatherSoftwareInventory`` parameter, defaults as documented (``files`` and
+    ``windowsRegistry`` are JSON strings, empty by default)."""
 
-    applications: Literal["Enabled", "Disabled"] = "Enabled"
-    aws_components: Literal["Enabled", "Disabled"] = "Enabled"
-    network_config: Literal["Enabled", "Disabled"] = "Enabled"
-    windows_updates: Literal["Enabled", "Disabled"] = "Enabled"
-    instance_detailed_information: Literal["Enabled", "Disabled"] = "Enabled"
-    services: Literal["Enabled", "Disabled"] = "Enabled"
-    windows_roles: Literal["Enabled", "Disabled"] = "Enabled"
-    custom_inventory: Literal["Enabled", "Disabled"] = "Enabled"
-    billing_info: Literal["Enabled", "Disabled"] = "Enabled"
+    applications: Toggle = "Enabled"
+    aws_components: Toggle = "Enabled"
+    network_config: Toggle = "Enabled"
+    windows_updates: Toggle = "Enabled"
+    instance_detailed_information: Toggle = "Enabled"
+    services: Toggle = "Enabled"
+    windows_roles: Toggle = "Enabled"
+    custom_inventory: Toggle = "Enabled"
+    billing_info: Toggle = "Enabled"
     files: str = ""
     windows_registry: str = ""
 

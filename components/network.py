@@ -48,7 +48,6 @@ class Network(pulumi.ComponentResource):
     private_subnet_ids: list[pulumi.Output[str]]
     private_route_table_ids: list[pulumi.Output[str]]
     availability_zones: list[str]
-    has_internet_route: bool
 
     def __init__(
         self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None
@@ -118,7 +117,6 @@ class Network(pulumi.ComponentResource):
         self.vpc_id = vpc.id
         self.vpc_cidr = args.vpc_cidr
         self.availability_zones = zones
-        self.has_internet_route = args.nat_gateway
         self.register_outputs(
             {
                 "vpcId": self.vpc_id,
