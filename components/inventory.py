@@ -9,6 +9,7 @@ versioned, encrypted, private, TLS-only, expiring.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -33,7 +34,7 @@ class InventoryCollectionArgs:
     protect_log_bucket: bool = False
 
 
-def association_targets(target_tags: dict[str, str]) -> list[dict[str, object]]:
+def association_targets(target_tags: dict[str, str]) -> list[dict[str, Any]]:
     """One target per tag key: State Manager requires all of them to match."""
     return [{"key": f"tag:{key}", "values": [value]} for key, value in target_tags.items()]
 
@@ -41,7 +42,7 @@ def association_targets(target_tags: dict[str, str]) -> list[dict[str, object]]:
 class InventoryCollection(pulumi.ComponentResource):
     association_id: pulumi.Output[str]
     association_name: pulumi.Output[str]
-    targets: list[dict[str, object]]
+    targets: list[dict[str, Any]]
     log_bucket_name: pulumi.Output[str] | None
     log_bucket_arn: pulumi.Output[str] | None
     log_key_prefix: str
@@ -76,7 +77,7 @@ class InventoryCollection(pulumi.ComponentResource):
                 schedule_expression=args.schedule,
                 parameters=args.parameters,
                 targets=[
-                    aws.ssm.AssociationTargetArgs(key=str(t["key"]), values=list(t["values"]))  # type: ignore[call-overload]
+                    aws.ssm.AssociationTargetArgs(key=t["key"], values=t["values"])
                     for t in self.targets
                 ],
                 output_location=output_location,
