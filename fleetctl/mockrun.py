@@ -28,7 +28,7 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import run_in_stack
 
 from fleetctl.mocks import AwsMocks
-from fleetctl.project import PROJECT_ROOT, StackSettings, load_stack_settings
+from fleetctl.project import PROJECT_ROOT, StackSettings, load_stack_settings, region_of
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 # How the engine encodes a value not known until apply (pulumi.runtime.rpc.UNKNOWN).
@@ -80,6 +80,10 @@ class Recording:
     @property
     def stack_urn(self) -> str:
         return self.resources[0].urn
+
+    @property
+    def region(self) -> str:
+        return region_of(self.config)
 
 
 def _plain(value: Any) -> Any:

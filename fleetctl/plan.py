@@ -186,7 +186,7 @@ def build_document(recording: Recording, path: CriticalPath, policy: Mapping[str
         "schema": SCHEMA,
         "project": recording.project,
         "stack": recording.stack,
-        "region": recording.config.get("aws:region", "us-east-1"),
+        "region": recording.region,
         "resources": resource_json(recording),
         "outputs": recording.outputs,
         "policy": dict(policy),

@@ -29,7 +29,12 @@ class StackSettings:
 
     @property
     def region(self) -> str:
-        return self.config.get("aws:region", "us-east-1")
+        return region_of(self.config)
+
+
+def region_of(config: dict[str, str]) -> str:
+    """The stack's ``aws:region`` (the provider's own default when unset)."""
+    return config.get("aws:region", "us-east-1")
 
 
 def _encode(value: Any) -> str:

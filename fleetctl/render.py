@@ -169,7 +169,7 @@ def render_plan(recording: Recording, path: CriticalPath, policy: Mapping[str, A
     components = sum(1 for r in recording.resources if not r.custom and r.parent is not None)
     console.print(
         f"[bold]Plan[/bold] {escape(recording.project)}/{escape(recording.stack)} "
-        f"({recording.config.get('aws:region', 'us-east-1')}): "
+        f"({recording.region}): "
         f"{custom} resources to create in {components} components"
     )
     console.print(resource_tree(recording))
