@@ -109,7 +109,10 @@ if config.inventory.resource_data_sync:
     )
 
 operators = (
-    OperatorAccess("operators", OperatorAccessArgs(region=region, path=config.iam_path, tags=tags))
+    OperatorAccess("operators", OperatorAccessArgs(
+        region=region, path=config.iam_path, tags=tags,
+        account_id=aws.get_caller_identity().account_id, partition=partition,
+    ))
     if config.operator_policy
     else None
 )

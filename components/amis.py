@@ -9,8 +9,14 @@ which the S3 gateway endpoint lets through.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pulumi_aws as aws
+
+# The user data script for AMIs without SSM Agent, and the line it writes to the serial
+# console when every install attempt failed (fleetctl/ops/models.py keeps the same string).
+AGENT_INSTALL_SCRIPT = Path(__file__).with_name("ssm_agent_install.sh")
+AGENT_INSTALL_FAILURE_MARKER = "SSM_AGENT_INSTALL_FAILED"
 
 
 @dataclass(frozen=True)
@@ -80,14 +86,9 @@ def agent_user_data(os: OperatingSystem, region: str) -> str | None:
         f"https://s3.{region}.amazonaws.com/amazon-ssm-{region}/latest/linux_amd64/"
         "amazon-ssm-agent.rpm"
     )
-    # --disablerepo: without a NAT the vendor repos are unreachable, and dnf would fail on
-    # their metadata before installing a package that needs none of them.
-    return (
-        "#!/bin/bash\n"
-        "set -euo pipefail\n"
-        f"dnf install -y --disablerepo='*' {url}\n"
-        "systemctl enable --now amazon-ssm-agent\n"
-    )
+    # Download, install and start with bounded retries; on failure a marker line on the
+    # serial console (AGENT_INSTALL_FAILURE_MARKER) that `fleetctl check` looks for.
+    return AGENT_INSTALL_SCRIPT.read_text().replace("@AGENT_URL@", url)
 
 
 def resolve_ami(os: OperatingSystem) -> str:

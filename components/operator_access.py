@@ -1,9 +1,10 @@
 """Operator access: a read-only IAM policy for the people who check the fleet.
 
 The seed's "more restrictive permissions" for users: exactly what ``fleetctl check`` and
-``fleetctl inventory query`` call (registration, association status, inventory, compliance),
-nothing that changes anything, limited to the stack's region. Attach it to an operator role
-or group; on its own it grants nothing.
+``fleetctl inventory query`` call (registration, association status, inventory, compliance,
+the console output of instances whose agent failed to install), nothing that changes
+anything, limited to the stack's region, and to this account's ARNs where the action allows
+resource-level permissions.
 """
 
 from __future__ import annotations
@@ -14,41 +15,57 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-# None of these supports resource-level permissions, hence Resource "*" (scoped by region).
-FLEET_READ_ACTIONS = (
+# Which actions take resource-level permissions: Service Authorization Reference, "Actions,
+# resources, and condition keys for AWS Systems Manager" and "... for Amazon EC2" (resource
+# types column), and the Systems Manager user guide, "Working with associations using IAM"
+# (State Manager checks a request only against the resources named in its parameters).
+
+# No resource types in the reference: Resource "*" (still held to the region).
+UNSCOPED_READ_ACTIONS = (
     "ec2:DescribeInstances",
     "ssm:DescribeInstanceInformation",
     "ssm:ListAssociations",
-    "ssm:DescribeAssociation",
     "ssm:DescribeAssociationExecutions",
     "ssm:DescribeAssociationExecutionTargets",
-    "ssm:DescribeInstanceAssociationsStatus",
     "ssm:GetInventory",
     "ssm:ListInventoryEntries",
     "ssm:ListResourceComplianceSummaries",
     "ssm:ListComplianceItems",
 )
+# Resource type association (fleetctl passes AssociationId).
+ASSOCIATION_READ_ACTIONS = ("ssm:DescribeAssociation",)
+# Resource type instance (ec2:GetConsoleOutput: instance*, required; the SSM action also
+# takes managed-instance, which only hybrid nodes have).
+INSTANCE_READ_ACTIONS = ("ssm:DescribeInstanceAssociationsStatus", "ec2:GetConsoleOutput")
+
+FLEET_READ_ACTIONS = UNSCOPED_READ_ACTIONS + ASSOCIATION_READ_ACTIONS + INSTANCE_READ_ACTIONS
 
 
 @dataclass
 class OperatorAccessArgs:
     region: str
     tags: dict[str, str]
+    account_id: str
     path: str = "/"
+    partition: str = "aws"
 
 
-def fleet_read_policy(region: str) -> str:
+def fleet_read_policy(region: str, account_id: str, partition: str = "aws") -> str:
+    in_region = {"StringEquals": {"aws:RequestedRegion": region}}
+
+    def statement(sid: str, actions: tuple[str, ...], resource: str | list[str]) -> dict[str, object]:
+        return {"Sid": sid, "Effect": "Allow", "Action": list(actions), "Resource": resource,
+                "Condition": in_region}
+
     return json.dumps(
         {
             "Version": "2012-10-17",
             "Statement": [
-                {
-                    "Sid": "FleetInventoryReadOnly",
-                    "Effect": "Allow",
-                    "Action": list(FLEET_READ_ACTIONS),
-                    "Resource": "*",
-                    "Condition": {"StringEquals": {"aws:RequestedRegion": region}},
-                }
+                statement("FleetInventoryReadOnly", UNSCOPED_READ_ACTIONS, "*"),
+                statement("FleetAssociationsReadOnly", ASSOCIATION_READ_ACTIONS,
+                          f"arn:{partition}:ssm:{region}:{account_id}:association/*"),
+                statement("FleetInstancesReadOnly", INSTANCE_READ_ACTIONS,
+                          f"arn:{partition}:ec2:{region}:{account_id}:instance/*"),
             ],
         }
     )
@@ -67,7 +84,7 @@ class OperatorAccess(pulumi.ComponentResource):
                 description="Read-only view of the SSM fleet: registration, inventory "
                 "association, inventory and compliance (fleetctl check)",
                 path=args.path,
-                policy=fleet_read_policy(args.region),
+                policy=fleet_read_policy(args.region, args.account_id, args.partition),
                 tags=args.tags,
             ),
             pulumi.ResourceOptions(parent=self),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any
 
 import pulumi
 
@@ -280,16 +281,42 @@ def test_arns_follow_the_partition() -> None:
     assert all(r.startswith("arn:aws-cn:s3:::") for s in policy["Statement"] for r in s["Resource"])
 
 
-def test_operator_policy_is_read_only_and_regional() -> None:
-    rec = run(lambda: OperatorAccess("ops", OperatorAccessArgs(region="eu-west-1", tags=TAGS,
-                                                                path="/ssm/")))
+def _operator_statements(region: str = "eu-west-1", partition: str = "aws") -> list[dict[str, Any]]:
+    rec = run(lambda: OperatorAccess("ops", OperatorAccessArgs(
+        region=region, tags=TAGS, path="/ssm/", account_id="111122223333", partition=partition,
+    )))
     (policy,) = rec.by_type("aws:iam/policy:Policy")
     assert policy.inputs["path"] == "/ssm/" and policy.inputs["tags"] == TAGS
-    (statement,) = json.loads(policy.inputs["policy"])["Statement"]
-    assert statement["Effect"] == "Allow"
-    assert statement["Condition"] == {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}
-    # Read-only: every action only describes, lists or gets.
-    assert all(a.split(":")[1].startswith(("Describe", "List", "Get")) for a in statement["Action"])
+    statements: list[dict[str, Any]] = json.loads(policy.inputs["policy"])["Statement"]
+    return statements
+
+
+def test_operator_policy_is_read_only_and_regional() -> None:
+    statements = _operator_statements()
+    for statement in statements:
+        assert statement["Effect"] == "Allow"
+        assert statement["Condition"] == {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}
+        # Read-only: every action only describes, lists or gets.
+        assert all(a.split(":")[1].startswith(("Describe", "List", "Get")) for a in statement["Action"])
+
+
+def test_operator_policy_scopes_what_takes_resource_level_permissions() -> None:
+    """Service Authorization Reference ("Actions, resources, and condition keys for AWS Systems
+    Manager" / "... for Amazon EC2"): ssm:DescribeAssociation takes association ARNs,
+    ssm:DescribeInstanceAssociationsStatus instance ARNs, ec2:GetConsoleOutput requires an
+    instance ARN; the user guide's "Working with associations using IAM" says State Manager
+    checks only the resources a request names. The rest has no resource types: "*"."""
+    resources = {a: s["Resource"] for s in _operator_statements(partition="aws-cn") for a in s["Action"]}
+    assert resources["ssm:DescribeAssociation"] == "arn:aws-cn:ssm:eu-west-1:111122223333:association/*"
+    for action in ("ec2:GetConsoleOutput", "ssm:DescribeInstanceAssociationsStatus"):
+        assert resources[action] == "arn:aws-cn:ec2:eu-west-1:111122223333:instance/*"
+    unscoped = {a for a, r in resources.items() if r == "*"}
+    assert unscoped == {
+        "ec2:DescribeInstances", "ssm:DescribeInstanceInformation", "ssm:ListAssociations",
+        "ssm:DescribeAssociationExecutions", "ssm:DescribeAssociationExecutionTargets",
+        "ssm:GetInventory", "ssm:ListInventoryEntries", "ssm:ListResourceComplianceSummaries",
+        "ssm:ListComplianceItems",
+    }
 
 
 def test_operator_policy_covers_every_call_of_the_fleet_checks() -> None:
@@ -302,8 +329,11 @@ def test_operator_policy_covers_every_call_of_the_fleet_checks() -> None:
     source = (Path(__file__).parent.parent / "fleetctl" / "ops" / "aws.py").read_text()
     calls = set(re.findall(r'\b(ssm|ec2)\.(?:get_paginator\("([a-z_]+)"\)|([a-z_]+)\()', source))
     assert len(calls) >= 10
-    granted = set()
+    called = set()
     for service, paginated, direct in calls:
         client = boto3.client(service, region_name="us-east-1")
-        granted.add(f"{service}:{client.meta.method_to_api_mapping[paginated or direct]}")
-    assert granted == set(FLEET_READ_ACTIONS)
+        called.add(f"{service}:{client.meta.method_to_api_mapping[paginated or direct]}")
+    assert "ec2:GetConsoleOutput" in called
+    granted = [a for s in _operator_statements() for a in s["Action"]]
+    assert len(granted) == len(set(granted))  # each action in one statement only
+    assert called == set(granted) == set(FLEET_READ_ACTIONS)

@@ -14,6 +14,11 @@ Limits come from botocore's SSM model (``botocore/data/ssm/2014-11-06/service-2.
   ``ListResourceComplianceSummaries``, ``ListComplianceItems``, ``ListInventoryEntries``:
   MaxResults 1..50. Compliance filter values at most 20. ``ListComplianceItems`` takes one
   resource id per call. ``ListInventoryEntries`` has no paginator.
+* ``ec2:GetConsoleOutput``: one instance per call; the API returns ``Output``
+  base64-encoded and botocore decodes it (``botocore.handlers.decode_console_output``, an
+  ``after-call`` handler), so the client hands back text. ``Latest=True`` (the live serial
+  console, not the boot-time buffer) is for Nitro instances only, so other instances fall
+  back to the buffered output.
 
 Endpoints are not configured here: botocore honours ``AWS_ENDPOINT_URL_SSM`` and
 ``AWS_ENDPOINT_URL_EC2`` (and ``AWS_ENDPOINT_URL``) natively.
@@ -42,6 +47,7 @@ from botocore.exceptions import (
 )
 
 from fleetctl.ops.models import (
+    AGENT_INSTALL_FAILURE_MARKER,
     APPLICATION,
     INSTANCE_INFORMATION,
     Association,
@@ -49,6 +55,7 @@ from fleetctl.ops.models import (
     AssociationTarget,
     ComplianceItem,
     ComplianceSummary,
+    ConsoleDiagnosis,
     Ec2Instance,
     ExecutionTarget,
     FleetSelector,
@@ -71,7 +78,12 @@ INSTANCE_INFO_FILTER_VALUES = 100  # DescribeInstanceInformation: values per fil
 LATEST_EXECUTIONS_SCANNED = 10
 
 # Operations we call on EC2; everything else is SSM. Used to name the IAM action on errors.
-_EC2_OPERATIONS = frozenset({"DescribeInstances"})
+_EC2_OPERATIONS = frozenset({"DescribeInstances", "GetConsoleOutput"})
+# GetConsoleOutput with Latest=True on an instance that is not on Nitro: the API reference
+# names no error code for it, so the generic EC2 codes for an unsupported request fall back
+# to the buffered output.
+_LATEST_UNSUPPORTED = frozenset({"UnsupportedOperation", "InvalidParameterCombination",
+                                 "InvalidParameterValue"})
 
 
 class OpsError(Exception):
@@ -180,9 +192,40 @@ def fetch_instances(ec2: Any, selector: FleetSelector) -> list[Ec2Instance]:
                         instance_profile_arn=inst.get("IamInstanceProfile", {}).get("Arn"),
                         launch_time=inst.get("LaunchTime"),
                         private_ip=inst.get("PrivateIpAddress"),
+                        os=tags.get("OS"),
                     )
                 )
     return sorted(result, key=lambda i: (i.name or "", i.instance_id))
+
+
+def _console_text(ec2: Any, instance_id: str) -> str | None:
+    try:
+        response = ec2.get_console_output(InstanceId=instance_id, Latest=True)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") not in _LATEST_UNSUPPORTED:
+            raise
+        response = ec2.get_console_output(InstanceId=instance_id)
+    output = response.get("Output")  # already decoded from base64 by botocore
+    return str(output) if output else None
+
+
+def fetch_console_diagnosis(ec2: Any, instance_id: str) -> ConsoleDiagnosis:
+    """The install-failure marker line from the instance's console output, if any. A console
+    that cannot be read (no permission, no output yet) is reported, not raised: it only
+    refines why an instance is not registered."""
+    try:
+        text = _console_text(ec2, instance_id)
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "Unknown")
+        return ConsoleDiagnosis(instance_id, error=f"ec2:GetConsoleOutput failed: {code}")
+    if text is None:
+        return ConsoleDiagnosis(instance_id, error="no console output yet")
+    lines = [line.strip() for line in text.splitlines() if AGENT_INSTALL_FAILURE_MARKER in line]
+    if not lines:
+        return ConsoleDiagnosis(instance_id)
+    # The marker may follow other text on the line (console timestamps): keep it from there.
+    last = lines[-1]
+    return ConsoleDiagnosis(instance_id, marker_line=last[last.index(AGENT_INSTALL_FAILURE_MARKER):])
 
 
 # --- SSM: registration ---------------------------------------------------------------------
@@ -485,6 +528,13 @@ def collect_snapshot(
     nodes = fetch_managed_nodes(ssm, selector)
     fleet_ids = [i.instance_id for i in instances]
     registered = [i for i in fleet_ids if i in {n.instance_id for n in nodes}]
+    # Instances whose agent user data installs, not registered: their console says whether
+    # the install gave up.
+    consoles = [
+        fetch_console_diagnosis(ec2, i.instance_id)
+        for i in instances
+        if i.agent_from_user_data and i.state == "running" and i.instance_id not in registered
+    ]
 
     association_name = association_names[0]
     found: tuple[Association, ...] = ()
@@ -534,4 +584,5 @@ def collect_snapshot(
         inventory=tuple(inventory),
         compliance=tuple(compliance),
         compliance_items=tuple(items),
+        console_diagnoses=tuple(consoles),
     )

@@ -18,6 +18,13 @@ APPLICATION = "AWS:Application"
 # when patching has reported anything for the fleet.
 COMPLIANCE_TYPES = ("Association", "Patch")
 
+# OS keys (the instances' ``OS`` tag) whose SSM Agent comes from user data, and the line that
+# user data writes to the serial console when every install attempt failed. Copies of
+# components/amis.py (SUPPORTED_OS, AGENT_INSTALL_FAILURE_MARKER): fleetctl check does not
+# load the Pulumi program; tests/test_agent_user_data.py keeps them equal.
+USER_DATA_AGENT_OS = frozenset({"rhel-9"})
+AGENT_INSTALL_FAILURE_MARKER = "SSM_AGENT_INSTALL_FAILED"
+
 
 @dataclass(frozen=True)
 class FleetSelector:
@@ -39,6 +46,21 @@ class Ec2Instance:
     instance_profile_arn: str | None = None
     launch_time: datetime | None = None
     private_ip: str | None = None
+    os: str | None = None  # the program's OS tag (e.g. rhel-9)
+
+    @property
+    def agent_from_user_data(self) -> bool:
+        return self.os in USER_DATA_AGENT_OS
+
+
+@dataclass(frozen=True)
+class ConsoleDiagnosis:
+    """What ``ec2:GetConsoleOutput`` told about an unregistered instance whose agent comes
+    from user data: the failure marker line, or why nothing could be read."""
+
+    instance_id: str
+    marker_line: str | None = None
+    error: str | None = None  # e.g. "UnauthorizedOperation", "no console output yet"
 
 
 @dataclass(frozen=True)
@@ -169,6 +191,7 @@ class FleetSnapshot:
     inventory: tuple[InventoryRecord, ...] = ()
     compliance: tuple[ComplianceSummary, ...] = ()
     compliance_items: tuple[ComplianceItem, ...] = ()
+    console_diagnoses: tuple[ConsoleDiagnosis, ...] = ()
 
 
 @dataclass(frozen=True)

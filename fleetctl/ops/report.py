@@ -12,9 +12,11 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from fleetctl.ops.models import (
+    AGENT_INSTALL_FAILURE_MARKER,
     Association,
     AssociationExecution,
     ComplianceItem,
+    ConsoleDiagnosis,
     Ec2Instance,
     FleetSelector,
     FleetSnapshot,
@@ -94,8 +96,30 @@ def choose_association(
     return None
 
 
-def _missing_causes(inst: Ec2Instance, now: datetime) -> str:
+def _user_data_agent_cause(inst: Ec2Instance, console: ConsoleDiagnosis | None) -> str | None:
+    """For an instance whose agent user data installs: what its console output says."""
+    if console is None:
+        return None
+    if console.marker_line:
+        return f"SSM Agent install from user data gave up (console output: {console.marker_line})"
+    where = (
+        f"its console output (aws ec2 get-console-output --instance-id {inst.instance_id} "
+        "--latest --output text) or /var/log/cloud-init-output.log on the EC2 serial console"
+    )
+    if console.error:
+        return f"user data installs SSM Agent on {inst.os}; could not read {where}: {console.error}"
+    return (
+        f"user data installs SSM Agent on {inst.os} and the console output shows no "
+        f"{AGENT_INSTALL_FAILURE_MARKER} line (install still retrying, or it stopped early): "
+        f"look at {where}"
+    )
+
+
+def _missing_causes(inst: Ec2Instance, now: datetime, console: ConsoleDiagnosis | None = None) -> str:
     causes: list[str] = []
+    agent = _user_data_agent_cause(inst, console)
+    if agent is not None and console is not None and console.marker_line:
+        return agent  # the instance said why; the generic causes would only distract
     if inst.state != "running":
         causes.append(f"instance is {inst.state} (SSM lists running instances only)")
     if not inst.instance_profile_arn:
@@ -103,7 +127,9 @@ def _missing_causes(inst: Ec2Instance, now: datetime) -> str:
     if not causes and inst.launch_time and now - inst.launch_time < REGISTRATION_GRACE:
         minutes = int((now - inst.launch_time).total_seconds() // 60)
         causes.append(f"launched {minutes} min ago; registration can take a few minutes")
-    if not causes:
+    if agent:
+        causes.append(agent)
+    if not causes or agent:
         causes.append(
             "SSM Agent is not reaching Systems Manager: check the ssm/ssmmessages/ec2messages "
             "VPC endpoints (private DNS, TCP 443 from the subnet), the instance role's "
@@ -126,6 +152,7 @@ def evaluate(
     tag_text = f"Environment={sel.environment}, Workload={sel.workload}"
     nodes = {n.instance_id: n for n in snap.nodes}
     fleet_ids = {i.instance_id for i in snap.instances}
+    consoles = {c.instance_id: c for c in snap.console_diagnoses}
 
     # (1) registration
     if not snap.instances:
@@ -143,7 +170,8 @@ def evaluate(
                 Finding(
                     "problem",
                     "registration",
-                    f"not registered with Systems Manager: {_missing_causes(inst, now)}",
+                    "not registered with Systems Manager: "
+                    + _missing_causes(inst, now, consoles.get(inst.instance_id)),
                     inst.instance_id,
                 )
             )

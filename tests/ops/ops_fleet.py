@@ -34,6 +34,7 @@ class Fleet:
         name: str = "Test-Web",
         profile: bool = True,
         environment: str = "OELabIPM",
+        os: str | None = None,
     ) -> list[str]:
         kwargs: dict[str, Any] = {}
         if profile:
@@ -50,6 +51,7 @@ class Fleet:
                         {"Key": "Environment", "Value": environment},
                         {"Key": "Workload", "Value": workload},
                         {"Key": "Name", "Value": name},
+                        *([{"Key": "OS", "Value": os}] if os else []),
                     ],
                 }
             ],
