@@ -60,6 +60,7 @@ endpoints = SsmEndpoints(
         region=region,
         log_bucket_name=inventory.log_bucket_name,
         partition=partition,
+        workload_buckets=config.s3_endpoint_allowed_buckets,
         tags=tags,
     ),
 )

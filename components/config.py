@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 from typing import Annotated, Any, Literal
 
 import pulumi
 from pulumi.runtime.config import CONFIG, get_config_env
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -43,6 +45,46 @@ ASSOCIATION_NAME_PATTERN = r"^[a-zA-Z0-9_\-.]{3,128}$"
 # Tag keys and values as AWS allows them (letters, digits, spaces and _ . : / = + - @).
 TAG_KEY = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[\w .:/=+\-@]+$")]
 TAG_VALUE = Annotated[str, StringConstraints(max_length=256, pattern=r"^[\w .:/=+\-@]*$")]
+
+
+# General purpose bucket naming rules (Amazon S3 user guide, "General purpose bucket naming
+# rules"): 3-63 characters of lowercase letters, digits, dots and hyphens, beginning and
+# ending with a letter or digit, no two adjacent dots, not shaped like an IP address, and
+# none of the reserved prefixes and suffixes below.
+_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
+_BUCKET_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+_BUCKET_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3")
+_BUCKET_ARN = re.compile(r"^arn:(aws|aws-cn|aws-us-gov):s3:::(.*)$")
+
+
+def _bucket_name(value: str) -> str:
+    """A bucket name or ``arn:<partition>:s3:::<name>`` ARN -> the bucket name, or ValueError."""
+    if "*" in value or "?" in value:
+        raise ValueError(
+            f"'{value}' is a wildcard: it would let every instance of the VPC reach every "
+            "bucket in the region, which makes the endpoint policy no policy; list the buckets"
+        )
+    arn = _BUCKET_ARN.match(value)
+    name = arn.group(2) if arn else value
+    if value.startswith("arn:") and not arn:
+        raise ValueError(f"'{value}' is not a bucket ARN like arn:aws:s3:::my-bucket")
+    problem = None
+    if not _BUCKET_NAME.match(name):
+        problem = ("must be 3 to 63 lowercase letters, digits, dots or hyphens, beginning and "
+                   "ending with a letter or digit (no object key or path)")
+    elif ".." in name:
+        problem = "must not contain two adjacent dots"
+    elif re.fullmatch(r"\d+\.\d+\.\d+\.\d+", name):
+        problem = "must not be formatted as an IP address"
+    elif name.startswith(_BUCKET_RESERVED_PREFIXES) or name.endswith(_BUCKET_RESERVED_SUFFIXES):
+        problem = (f"uses a reserved prefix ({', '.join(_BUCKET_RESERVED_PREFIXES)}) or suffix "
+                   f"({', '.join(_BUCKET_RESERVED_SUFFIXES)})")
+    if problem:
+        raise ValueError(f"'{value}' is not an S3 bucket name: it {problem}")
+    return name
+
+
+BucketName = Annotated[str, AfterValidator(_bucket_name)]
 
 
 class ConfigError(pulumi.RunError):
@@ -148,6 +190,9 @@ class StackConfig(_Model):
     az_count: Annotated[int, Field(ge=1, le=6)] = 2
     nat_gateway: bool = False
     endpoints: list[str] = Field(default_factory=lambda: list(DEFAULT_ENDPOINTS))
+    # Buckets the workloads may use through the S3 gateway endpoint (names; ARNs are reduced
+    # to names). Every one is reachable from every instance of the VPC.
+    s3_endpoint_allowed_buckets: list[BucketName] = Field(default_factory=list)
     fleet: list[FleetGroup] = Field(default_factory=_default_fleet)
     inventory: InventoryConfig = InventoryConfig()
     tags: dict[TAG_KEY, TAG_VALUE] = Field(default_factory=dict)
@@ -194,6 +239,14 @@ class StackConfig(_Model):
             raise ValueError("lists a service twice")
         return value
 
+    @field_validator("s3_endpoint_allowed_buckets")
+    @classmethod
+    def _buckets_once(cls, value: list[str]) -> list[str]:
+        twice = sorted({name for name in value if value.count(name) > 1})
+        if twice:
+            raise ValueError(f"lists bucket {', '.join(twice)} more than once")
+        return value
+
     @field_validator("tags")
     @classmethod
     def _no_reserved_tags(cls, value: dict[str, str]) -> dict[str, str]:
@@ -229,7 +282,10 @@ _PROGRAM_TAG_KEYS = {
 }
 
 # Keys whose raw config value is JSON (lists and objects).
-_STRUCTURED_KEYS = {"endpoints": list, "fleet": list, "inventory": dict, "tags": dict}
+_STRUCTURED_KEYS = {
+    "endpoints": list, "fleet": list, "inventory": dict, "tags": dict,
+    "s3EndpointAllowedBuckets": list,
+}
 
 
 _PATTERN_HINTS = {

@@ -2,14 +2,15 @@
 
 Interface endpoints (private DNS on, one subnet per AZ) behind a security group that admits
 HTTPS from the VPC only, and an S3 gateway endpoint whose policy lets through the AWS-owned
-SSM buckets of the region (agent updates, documents, patch snapshots) and the project's own
-log bucket, and nothing else.
+SSM buckets of the region (agent updates, documents, patch snapshots), the project's own
+log bucket and the buckets the stack lists in ``s3EndpointAllowedBuckets``, and nothing else.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
@@ -27,6 +28,20 @@ SSM_REGIONAL_BUCKETS = (
 )
 
 
+# What the workloads may do on the buckets of `s3EndpointAllowedBuckets`: read, write and
+# delete objects (multipart uploads included, as the AWS CLI and SDKs use them for large
+# files), list the bucket and find its region. Not granted: ACLs, bucket policies, tagging,
+# versions, bucket configuration: administration does not belong on the fleet's data path.
+WORKLOAD_OBJECT_ACTIONS = (
+    "s3:GetObject",
+    "s3:PutObject",
+    "s3:DeleteObject",
+    "s3:AbortMultipartUpload",
+    "s3:ListMultipartUploadParts",
+)
+WORKLOAD_BUCKET_ACTIONS = ("s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads")
+
+
 @dataclass
 class SsmEndpointsArgs:
     vpc_id: pulumi.Input[str]
@@ -38,10 +53,15 @@ class SsmEndpointsArgs:
     tags: dict[str, str]
     log_bucket_name: pulumi.Input[str] | None = None
     partition: str = "aws"
+    workload_buckets: list[str] = field(default_factory=list)
 
 
-def s3_endpoint_policy(region: str, log_bucket: str | None, partition: str = "aws") -> str:
-    """Endpoint policy: read the SSM buckets of ``region``; write execution logs to ours."""
+def s3_endpoint_policy(
+    region: str, log_bucket: str | None, partition: str = "aws",
+    workload_buckets: Sequence[str] = (),
+) -> str:
+    """Endpoint policy: read the SSM buckets of ``region``; write execution logs to ours; the
+    workloads' own buckets (``s3EndpointAllowedBuckets``), if any."""
     statements: list[dict[str, object]] = [
         {
             "Sid": "SsmRegionalBuckets",
@@ -67,6 +87,26 @@ def s3_endpoint_policy(region: str, log_bucket: str | None, partition: str = "aw
                 ],
             }
         )
+    if workload_buckets:
+        # The endpoint decides every S3 request from the private subnets (its route wins
+        # over 0.0.0.0/0 for S3 in the region, lab facts §7): without these statements the
+        # workloads could reach no bucket of their own, NAT or not.
+        statements += [
+            {
+                "Sid": "WorkloadBucketObjects",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": list(WORKLOAD_OBJECT_ACTIONS),
+                "Resource": [f"arn:{partition}:s3:::{b}/*" for b in workload_buckets],
+            },
+            {
+                "Sid": "WorkloadBuckets",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": list(WORKLOAD_BUCKET_ACTIONS),
+                "Resource": [f"arn:{partition}:s3:::{b}" for b in workload_buckets],
+            },
+        ]
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 
@@ -122,10 +162,12 @@ class SsmEndpoints(pulumi.ComponentResource):
 
         policy: pulumi.Input[str] = (
             pulumi.Output.from_input(args.log_bucket_name).apply(
-                lambda bucket: s3_endpoint_policy(args.region, bucket, args.partition)
+                lambda bucket: s3_endpoint_policy(
+                    args.region, bucket, args.partition, args.workload_buckets
+                )
             )
             if args.log_bucket_name is not None
-            else s3_endpoint_policy(args.region, None, args.partition)
+            else s3_endpoint_policy(args.region, None, args.partition, args.workload_buckets)
         )
         s3 = aws.ec2.VpcEndpoint(
             f"{name}-s3",

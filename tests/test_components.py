@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 
 from components.config import FleetGroup
-from components.endpoints import SSM_REGIONAL_BUCKETS, SsmEndpoints, SsmEndpointsArgs
+from components.endpoints import SSM_REGIONAL_BUCKETS, SsmEndpoints, SsmEndpointsArgs, s3_endpoint_policy
 from components.fleet import WorkloadFleet, WorkloadFleetArgs
 from components.instance_role import SSM_CORE_POLICY, InstanceRole, InstanceRoleArgs
 from components.inventory import InventoryCollection, InventoryCollectionArgs
@@ -337,3 +337,35 @@ def test_operator_policy_covers_every_call_of_the_fleet_checks() -> None:
     granted = [a for s in _operator_statements() for a in s["Action"]]
     assert len(granted) == len(set(granted))  # each action in one statement only
     assert called == set(granted) == set(FLEET_READ_ACTIONS)
+
+
+def test_s3_endpoint_lets_workloads_reach_only_the_listed_buckets() -> None:
+    """The gateway endpoint's route wins over 0.0.0.0/0 for S3 in the region (VPC user guide,
+    "Gateway endpoints"), so its policy decides every S3 request of the fleet."""
+    from fleetctl.mockrun import run_program
+
+    rec = run_program("dev", overrides={
+        "aws:region": "eu-west-1",
+        "s3EndpointAllowedBuckets": ["app-data", "arn:aws:s3:::reports.example.com"],
+    })
+    (s3,) = [r for r in rec.by_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+             if r.inputs["vpcEndpointType"] == "Gateway"]
+    statements = {s["Sid"]: s for s in json.loads(s3.inputs["policy"])["Statement"]}
+    objects, buckets = statements["WorkloadBucketObjects"], statements["WorkloadBuckets"]
+    assert objects["Resource"] == ["arn:aws:s3:::app-data/*", "arn:aws:s3:::reports.example.com/*"]
+    assert buckets["Resource"] == ["arn:aws:s3:::app-data", "arn:aws:s3:::reports.example.com"]
+    assert set(objects["Action"]) == {"s3:GetObject", "s3:PutObject", "s3:DeleteObject",
+                                      "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"}
+    assert set(buckets["Action"]) == {"s3:ListBucket", "s3:GetBucketLocation",
+                                      "s3:ListBucketMultipartUploads"}
+    # No wildcard anywhere: every resource names one bucket.
+    for statement in statements.values():
+        resources = statement["Resource"]
+        for arn in [resources] if isinstance(resources, str) else resources:
+            assert arn.split(":::")[1].split("/")[0] not in {"", "*"}
+    assert "s3:*" not in {a for s in statements.values() for a in s["Action"]}
+
+
+def test_s3_endpoint_without_allowed_buckets_has_no_workload_statement() -> None:
+    policy = json.loads(s3_endpoint_policy("eu-west-1", None))
+    assert [s["Sid"] for s in policy["Statement"]] == ["SsmRegionalBuckets"]

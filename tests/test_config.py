@@ -16,6 +16,8 @@ def _fleet(**changes: Any) -> list[dict[str, Any]]:
     return [{**FLEET_OK[0], **changes}]
 
 
+BUCKETS = "ssm-inventory:s3EndpointAllowedBuckets"
+
 BAD_INPUTS = [
     pytest.param(
         {"vpcCidr": "10.0.0.0/33"}, "ssm-inventory:vpcCidr", "not an IPv4 CIDR", id="malformed-cidr"
@@ -157,6 +159,37 @@ BAD_INPUTS = [
     pytest.param({"tags": {"aws:foo": "x"}}, "ssm-inventory:tags", "reserved", id="reserved-tag"),
     pytest.param({"tags": {"Name": "x"}}, "ssm-inventory:tags", "reserved", id="program-tag"),
     pytest.param({"natGateway": "maybe"}, "ssm-inventory:natGateway", "valid boolean", id="bad-bool"),
+    # Amazon S3 user guide, "General purpose bucket naming rules".
+    pytest.param({"s3EndpointAllowedBuckets": ["ok-bucket", "*"]}, BUCKETS + "[1]",
+                 "makes the endpoint policy no policy", id="bucket-wildcard"),
+    pytest.param({"s3EndpointAllowedBuckets": ["arn:aws:s3:::*"]}, BUCKETS + "[0]",
+                 "is a wildcard", id="bucket-arn-wildcard"),
+    pytest.param({"s3EndpointAllowedBuckets": ["data-*"]}, BUCKETS + "[0]",
+                 "is a wildcard", id="bucket-pattern"),
+    pytest.param({"s3EndpointAllowedBuckets": ["My_Bucket"]}, BUCKETS + "[0]",
+                 "3 to 63 lowercase letters, digits, dots or hyphens", id="bucket-uppercase"),
+    pytest.param({"s3EndpointAllowedBuckets": ["ab"]}, BUCKETS + "[0]",
+                 "3 to 63", id="bucket-too-short"),
+    pytest.param({"s3EndpointAllowedBuckets": ["a" * 64]}, BUCKETS + "[0]",
+                 "3 to 63", id="bucket-too-long"),
+    pytest.param({"s3EndpointAllowedBuckets": ["-data"]}, BUCKETS + "[0]",
+                 "beginning and ending with a letter or digit", id="bucket-leading-hyphen"),
+    pytest.param({"s3EndpointAllowedBuckets": ["my..bucket"]}, BUCKETS + "[0]",
+                 "two adjacent dots", id="bucket-adjacent-dots"),
+    pytest.param({"s3EndpointAllowedBuckets": ["10.0.0.1"]}, BUCKETS + "[0]",
+                 "IP address", id="bucket-ip"),
+    pytest.param({"s3EndpointAllowedBuckets": ["xn--bucket"]}, BUCKETS + "[0]",
+                 "reserved prefix", id="bucket-reserved-prefix"),
+    pytest.param({"s3EndpointAllowedBuckets": ["data-s3alias"]}, BUCKETS + "[0]",
+                 "suffix", id="bucket-reserved-suffix"),
+    pytest.param({"s3EndpointAllowedBuckets": ["arn:aws:s3:::data/reports"]},
+                 BUCKETS + "[0]", "no object key or path", id="bucket-arn-key"),
+    pytest.param({"s3EndpointAllowedBuckets": ["arn:aws:iam::123456789012:role/x"]},
+                 BUCKETS + "[0]", "not a bucket ARN", id="bucket-other-arn"),
+    pytest.param({"s3EndpointAllowedBuckets": ["data", "arn:aws:s3:::data"]},
+                 BUCKETS, "more than once", id="bucket-twice"),
+    pytest.param({"s3EndpointAllowedBuckets": '{"data": 1}'}, BUCKETS,
+                 "must be a list", id="buckets-not-a-list"),
 ]
 
 
@@ -232,3 +265,13 @@ def test_valid_schedules_pass(schedule: str) -> None:
 def test_stack_tags_merge_under_program_tags() -> None:
     config = parse_stack_config({"ssm-inventory:workload": "Prod", "ssm-inventory:tags": '{"Owner": "ops"}'})
     assert config.common_tags == {"Owner": "ops", "Environment": "OELabIPM", "Workload": "Prod"}
+
+
+def test_allowed_buckets_take_names_and_arns() -> None:
+    config = parse_stack_config({
+        "ssm-inventory:workload": "Test",
+        BUCKETS:
+            '["app-data", "arn:aws-us-gov:s3:::reports.example.com", "logs-2024"]',
+    })
+    assert config.s3_endpoint_allowed_buckets == ["app-data", "reports.example.com", "logs-2024"]
+    assert parse_stack_config({"ssm-inventory:workload": "Test"}).s3_endpoint_allowed_buckets == []

@@ -10,7 +10,9 @@ program's naming) is looked up, then ``InventoryAllInstances`` (the lab's).
 
 Checks, in order: (1) registration: EC2 instances tagged Environment/Workload (any state
 but terminated) against SSM managed nodes with the same tags (PingStatus, agent version,
-platform), with likely causes for those missing; (2) association: the State Manager
+platform), with likely causes for those missing (for a running instance whose ``OS`` tag
+says user data installs its agent, the ``SSM_AGENT_INSTALL_FAILED`` line of its console
+output, ``ec2:GetConsoleOutput``); (2) association: the State Manager
 association of that name (status, overview counts, latest execution and its per-instance
 targets, failure detail per instance); (3) inventory: ``AWS:InstanceInformation`` and the
 ``AWS:Application`` capture time per registered instance; (4) compliance: per-instance

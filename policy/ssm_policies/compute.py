@@ -1,6 +1,6 @@
 """EC2 instance policies: profile present, IMDSv2, encrypted volumes, no public IP, no key
-pair, supported OS image. Launch templates get the same IMDS/volume/IP/key checks, since
-fleets are often launched from them."""
+pair, supported OS image (and an image whose OS can be told). Launch templates get the same
+IMDS/volume/IP/key checks, since fleets are often launched from them."""
 
 from __future__ import annotations
 
@@ -294,48 +294,73 @@ def _parameter_of(ami: str) -> str | None:
     return base if base and version.isdigit() else name
 
 
-def _validate_ami(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type != INSTANCE:
-        return
-    cfg = settings(args, AMI_SCHEMA)
-    patterns: list[str] = cfg["allowedAmiSsmParameters"]
+def _ami_source(args: ResourceValidationArgs, cfg: dict[str, Any]) -> tuple[str, Any]:
+    """Where the instance's AMI comes from, as far as its inputs tell:
 
-    def allowed(parameter: str) -> bool:
-        return any(fnmatch.fnmatchcase(parameter, p) for p in patterns)
-
+    * ``("allowed-id", ami)``: an id listed in ``allowedAmiIds``;
+    * ``("parameter", name)``: ``ami = resolve:ssm:<name>``;
+    * ``("tag", source)``: the ``amiSourceTag`` tag (the program records the public
+      parameter, or ``ec2-image:<owner>:<family>``, it resolved the AMI id from);
+    * ``("template", None)``: launched from a launch template, which holds the image;
+    * ``("unknown", None)``: not known yet (preview);
+    * ``("unidentified", ami)``: a bare AMI id with none of the above.
+    """
     ami = get(args.props, "ami")
     if isinstance(ami, str) and ami:
         parameter = _parameter_of(ami)
         if parameter is not None:
-            if not allowed(parameter):
-                report(f"AMI parameter {parameter!r} is not an allowed OS image source.", None)
-            return
+            return "parameter", parameter
         if ami in cfg["allowedAmiIds"]:
-            return
+            return "allowed-id", ami
     elif not is_unknown(ami) and _uses_launch_template(args):
-        return  # the image comes from the template
+        return "template", None
     source = (effective_tags(args) or {}).get(cfg["amiSourceTag"])
     if is_unknown(source) or (is_unknown(ami) and source is None):
-        return
+        return "unknown", None
     if isinstance(source, str) and source:
-        if not allowed(source):
-            report(f"The AMI was resolved from {source!r}, which is not an allowed OS image "
-                   "source.", None)
+        return "tag", source
+    return "unidentified", ami
+
+
+def _validate_ami(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != INSTANCE:
         return
-    report(f"Cannot tell which OS AMI {ami!r} runs: it is not in allowedAmiIds, not a "
-           f"resolve:ssm: reference, and the instance has no {cfg['amiSourceTag']!r} tag.",
-           None)
+    cfg = settings(args, AMI_SCHEMA)
+    kind, value = _ami_source(args, cfg)
+    if kind not in ("parameter", "tag"):
+        return  # only a known source can be known to be unsupported (ami-os-identifiable)
+    if any(fnmatch.fnmatchcase(value, p) for p in cfg["allowedAmiSsmParameters"]):
+        return
+    if kind == "parameter":
+        report(f"AMI parameter {value!r} is not an allowed OS image source.", None)
+    else:
+        report(f"The AMI was resolved from {value!r}, which is not an allowed OS image "
+               "source.", None)
+
+
+# terraform-provider-aws #43364 ("aws_instance always force replacement when using
+# ami = resolve:ssm:") and #22912 (root_block_device conflicts or churn with the SSM alias):
+# the provider pulumi-aws wraps replaces such instances on every update and fails with a
+# root block device. Hence the advice: resolve the public parameter with an invoke and keep
+# the instance's AMI with ignore_changes.
+AMI_REMEDIATION = (
+    "Resolve the AMI id from an allowed public parameter with an invoke, e.g. "
+    "`aws.ssm.get_parameter(name='/aws/service/ami-amazon-linux-latest/"
+    "al2023-ami-kernel-default-x86_64').value`, pass it as `ami` with "
+    "`opts=ResourceOptions(ignore_changes=['ami'])` (a new image then does not replace the "
+    "instance; patching is Patch Manager's job), and record the parameter in the "
+    "AmiSsmParameter tag. Avoid `ami='resolve:ssm:...'` on instances: the provider replaces "
+    "them on every update and fails with root block devices (terraform-provider-aws issues "
+    "#43364, #22912)."
+)
 
 
 supported_ami = resource_policy(
     name="supported-os-ami",
-    description="Instances boot an AMI of an OS that Systems Manager supports (from an "
-    "allowed public SSM parameter or an allowed AMI id).",
+    description="Instances whose AMI source is known boot an OS that Systems Manager supports "
+    "(an allowed public SSM parameter).",
     severity=Severity.MEDIUM,
-    remediation_steps="Resolve the AMI from an allowed public parameter (e.g. "
-    "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64) and record it in "
-    "the AmiSsmParameter tag, use `ami='resolve:ssm:<parameter>'`, or add the AMI id to "
-    "`allowedAmiIds`.",
+    remediation_steps=AMI_REMEDIATION,
     url=SSM_DOC + "operating-systems-and-machine-types.html",
     validate=_validate_ami,
     enforcement_level=EnforcementLevel.MANDATORY,
@@ -343,4 +368,40 @@ supported_ami = resource_policy(
     tags=["prerequisite"],
 )
 
-POLICIES = [instance_profile, imdsv2, ebs_encrypted, no_public_ip, no_key_pair, supported_ami]
+
+# -- AMI whose OS cannot be told ----------------------------------------------------------------
+
+IDENTIFIABLE_SCHEMA = {
+    "allowedAmiIds": AMI_SCHEMA["allowedAmiIds"],
+    "amiSourceTag": AMI_SCHEMA["amiSourceTag"],
+}
+
+
+def _validate_identifiable(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != INSTANCE:
+        return
+    cfg = settings(args, IDENTIFIABLE_SCHEMA)
+    kind, ami = _ami_source(args, cfg)
+    if kind == "unidentified":
+        report(f"Cannot tell which OS AMI {ami!r} runs: it is not in allowedAmiIds, not a "
+               f"resolve:ssm: reference, and the instance has no {cfg['amiSourceTag']!r} tag.",
+               None)
+
+
+ami_identifiable = resource_policy(
+    name="ami-os-identifiable",
+    description="The OS of an instance's AMI can be told (source tag, resolve:ssm: reference or "
+    "an allowed AMI id), so supported-os-ami can judge it.",
+    severity=Severity.LOW,
+    remediation_steps=AMI_REMEDIATION + " For a golden image, add its id to `allowedAmiIds`.",
+    url=SSM_DOC + "operating-systems-and-machine-types.html",
+    validate=_validate_identifiable,
+    enforcement_level=EnforcementLevel.ADVISORY,
+    config=IDENTIFIABLE_SCHEMA,
+    tags=["prerequisite"],
+)
+
+POLICIES = [
+    instance_profile, imdsv2, ebs_encrypted, no_public_ip, no_key_pair, supported_ami,
+    ami_identifiable,
+]

@@ -1,5 +1,6 @@
 """Network policies: no world-open ingress, VPC endpoints for instances without an internet
-route, and endpoint security groups that admit HTTPS from the VPC."""
+route, endpoint security groups that admit HTTPS from the VPC, and S3 gateway endpoint
+policies that name their buckets."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from pulumi_policy import (
 
 from ._base import resource_policy, settings, stack_policy, string_list
 from ._index import StackIndex
-from ._props import UNKNOWN, as_bool, get, is_unknown, items, strings
+from ._props import UNKNOWN, as_bool, get, is_unknown, items, maybe_json, strings
 
 INSTANCE = "aws:ec2/instance:Instance"
 VPC = "aws:ec2/vpc:Vpc"
@@ -379,4 +380,66 @@ endpoint_sg_https = stack_policy(
     tags=["prerequisite", "network"],
 )
 
-POLICIES = [no_world_ingress, private_subnet_endpoints, endpoint_sg_https]
+# -- S3 gateway endpoint policy ---------------------------------------------------------------
+
+def _every_bucket(resource: str) -> bool:
+    """``*``, ``arn:aws:s3:::*``, ``arn:*:s3:::*/*``: a resource that matches any bucket."""
+    if "*" not in resource and "?" not in resource:
+        return False
+    bucket = resource.split(":::", 1)[1].split("/", 1)[0] if ":::" in resource else resource
+    return bucket.strip("*?") == "" or resource in ("*", "arn:*")
+
+
+def _s3_endpoint_problems(document: Any) -> list[str]:
+    if document is None or document == "":
+        return ["it has no policy, so AWS applies full access to every bucket"]
+    document = maybe_json(document)
+    statements = get(document, "Statement")
+    if isinstance(statements, dict):
+        statements = [statements]
+    if not isinstance(document, dict) or not isinstance(statements, list):
+        return ["its policy is not a JSON policy document"]
+    problems = []
+    for i, statement in enumerate(statements):
+        if get(statement, "Effect") != "Allow":
+            continue
+        where = f"Statement[{i}]" + (f" ({statement['Sid']})" if get(statement, "Sid") else "")
+        if get(statement, "NotResource") is not None:
+            problems.append(f"{where} allows with NotResource, which covers every other bucket")
+        wide = [r for r in strings(get(statement, "Resource")) if _every_bucket(r)]
+        if wide:
+            problems.append(f"{where} allows {', '.join(wide)}: every bucket in the region")
+    return problems
+
+
+def _validate_s3_endpoint(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != ENDPOINT:
+        return
+    name = get(args.props, "serviceName")
+    if not isinstance(name, str) or name.rsplit(".", 1)[-1] != "s3":
+        return
+    if get(args.props, "vpcEndpointType", default="Gateway") != "Gateway":
+        return  # interface endpoints for S3 are reached by DNS name, not by route
+    document = get(args.props, "policy")
+    if is_unknown(document):
+        return
+    problems = _s3_endpoint_problems(document)
+    if problems:
+        report("The S3 gateway endpoint decides every S3 request from its route tables, and "
+               + "; ".join(problems) + ".", None)
+
+
+s3_endpoint_policy_scoped = resource_policy(
+    name="s3-endpoint-policy-scoped",
+    description="S3 gateway endpoints have a policy whose Allow statements name their "
+    "buckets (no wildcard bucket, no NotResource).",
+    severity=Severity.MEDIUM,
+    remediation_steps="Give the gateway endpoint a policy that allows the AWS-owned SSM "
+    "buckets of the region (aws-ssm-<region>, amazon-ssm-<region>, ...) and the buckets the "
+    "workloads use, each by name (the program: `s3EndpointAllowedBuckets`), not `*`.",
+    url="https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-s3.html",
+    validate=_validate_s3_endpoint,
+    tags=["security", "network"],
+)
+
+POLICIES = [no_world_ingress, private_subnet_endpoints, endpoint_sg_https, s3_endpoint_policy_scoped]

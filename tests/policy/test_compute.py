@@ -5,7 +5,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from pulumi_policy import EnforcementLevel
 from ssm_policies.compute import (
+    ami_identifiable,
     ebs_encrypted,
     imdsv2,
     instance_profile,
@@ -45,7 +47,7 @@ def with_(**changes: Any) -> dict[str, Any]:
 
 def test_compliant_instance_passes_every_instance_policy() -> None:
     for policy in (instance_profile, imdsv2, ebs_encrypted, no_public_ip, no_key_pair,
-                   supported_ami):
+                   supported_ami, ami_identifiable):
         assert violations(policy, INSTANCE, GOOD) == [], policy.name
 
 
@@ -211,11 +213,36 @@ def test_resolve_ssm_ami_reference() -> None:
                       with_(ami="resolve:ssm:/my/own/ami", tags={}))
 
 
-def test_ami_of_unknown_origin_is_reported_unless_allowed() -> None:
-    [message] = violations(supported_ami, INSTANCE, with_(tags={}))
-    assert "Cannot tell" in message
+def test_ami_of_unknown_origin_is_only_advised() -> None:
+    """`aws.ec2.get_ami(...)` (the common Pulumi pattern) gives a bare id: not known to be
+    unsupported, so supported-os-ami (mandatory in prod) lets it pass and the separate,
+    advisory ami-os-identifiable says the OS cannot be told."""
+    assert violations(supported_ami, INSTANCE, with_(tags={})) == []
+    [message] = violations(ami_identifiable, INSTANCE, with_(tags={}))
+    assert "Cannot tell" in message and GOOD["ami"] in message
     config = {"allowedAmiIds": [GOOD["ami"]]}
-    assert violations(supported_ami, INSTANCE, with_(tags={}), config) == []
+    assert violations(ami_identifiable, INSTANCE, with_(tags={}), config) == []
+    assert ami_identifiable.enforcement_level == EnforcementLevel.ADVISORY
+    assert supported_ami.enforcement_level == EnforcementLevel.MANDATORY
+
+
+def test_identifiable_ami_sources_pass() -> None:
+    assert violations(ami_identifiable, INSTANCE, with_()) == []  # AmiSsmParameter tag
+    assert violations(ami_identifiable, INSTANCE, with_(ami=f"resolve:ssm:{AL2023}", tags={})) == []
+    other = "/aws/service/debian/release/12/latest/amd64"
+    # Known but unsupported: supported-os-ami's business, not this policy's.
+    assert violations(ami_identifiable, INSTANCE, with_(tags={"AmiSsmParameter": other})) == []
+    assert violations(ami_identifiable, INSTANCE, with_(ami=UNKNOWN, tags={})) == []
+
+
+def test_remediation_recommends_the_invoke_not_resolve_ssm() -> None:
+    """terraform-provider-aws #43364 / #22912: `resolve:ssm:` on an instance replaces it on
+    every update and fails with root block devices."""
+    for policy in (supported_ami, ami_identifiable):
+        steps = policy.remediation_steps
+        assert "aws.ssm.get_parameter(name=" in steps and "ignore_changes=['ami']" in steps
+        assert "#43364" in steps and "#22912" in steps
+        assert "use `ami='resolve:ssm:" not in steps
 
 
 def test_ami_source_tag_name_is_configurable() -> None:

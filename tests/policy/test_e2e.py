@@ -90,6 +90,29 @@ def test_every_supported_os_passes(os: str, prod_pack: PolicyPackServer) -> None
     assert diagnostics == [], _summary(diagnostics)
 
 
+def test_workload_buckets_pass_the_s3_endpoint_check(prod_pack: PolicyPackServer) -> None:
+    buckets = ["app-data", "reports.example.com"]
+    recording = run_program("dev", overrides={"s3EndpointAllowedBuckets": buckets})
+    diagnostics = prod_pack.check(recording.resources)
+    assert diagnostics == [], _summary(diagnostics)
+
+
+def test_prod_keeps_session_manager_so_dropping_ssmmessages_needs_the_pack_config(
+        prod_pack: PolicyPackServer) -> None:
+    """docs/deploying.md: prod.json keeps `sessionManager: true` on purpose (Session Manager
+    replaces SSH, the fleet has no other way in); a stack that drops ssmmessages is blocked
+    until its pack config sets `sessionManager: false`."""
+    overrides = {"endpoints": ["ssm", "ec2messages", "ec2"]}
+    recording = run_program("dev", overrides=overrides)
+    blocked = mandatory(prod_pack.check(recording.resources))
+    assert {d.policy_name for d in blocked} == {"private-subnet-ssm-endpoints"}, _summary(blocked)
+    assert all("no interface endpoint for ssmmessages" in d.message for d in blocked)
+    config = load_config_file(PACK_DIR / "config" / "prod.json")
+    config["private-subnet-ssm-endpoints"] = {**config["private-subnet-ssm-endpoints"],
+                                              "sessionManager": False}
+    assert check_recording(recording, config) == []
+
+
 # -- seeded mutations are caught ---------------------------------------------------------------
 
 Mutation = Callable[[list[RecordedResource]], str]  # mutates, returns the URN expected
@@ -194,6 +217,22 @@ def no_tls_policy(resources: list[RecordedResource]) -> str:
     return _first(resources, "aws:s3/bucket:Bucket").urn
 
 
+def unsupported_ami_source(resources: list[RecordedResource]) -> str:
+    web = _first(resources, INSTANCE)
+    debian = "/aws/service/debian/release/12/latest/amd64"
+    _both(web, lambda p: [p[k].update(AmiSsmParameter=debian) for k in ("tags", "tagsAll")
+                          if k in p])
+    return web.urn
+
+
+def s3_endpoint_wildcard(resources: list[RecordedResource]) -> str:
+    s3 = _first(resources, ENDPOINT, lambda r: r.inputs.get("vpcEndpointType") == "Gateway")
+    everything = ('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", '
+                  '"Action": "s3:*", "Resource": "*"}]}')
+    _both(s3, lambda p: p.update(policy=everything))
+    return s3.urn
+
+
 MUTATIONS: list[tuple[Mutation, set[str]]] = [
     (drop_tag, {"required-tags"}),
     (imdsv1, {"ec2-imdsv2-required"}),
@@ -207,6 +246,8 @@ MUTATIONS: list[tuple[Mutation, set[str]]] = [
     (unencrypted_root, {"ebs-encrypted"}),
     (wrong_workload, {"allowed-tag-values"}),
     (key_pair, {"ec2-no-key-pair"}),
+    (unsupported_ami_source, {"supported-os-ami"}),
+    (s3_endpoint_wildcard, {"s3-endpoint-policy-scoped"}),
 ]
 
 
@@ -265,3 +306,16 @@ def test_dev_and_prod_in_one_account_keep_inventory_disjoint(
     found = [d for d in mandatory(prod_pack.check(mutated))
              if d.policy_name == "single-inventory-association"]
     assert [d.urn for d in found] == [association.urn]
+
+
+def test_bare_ami_id_is_advised_not_blocked_in_prod(dev: Recording,
+                                                    prod_pack: PolicyPackServer) -> None:
+    """What `aws.ec2.get_ami(...)` gives: an id and no AmiSsmParameter tag."""
+    resources = copy.deepcopy(dev.resources)
+    web = _first(resources, INSTANCE)
+    _both(web, lambda p: [p[k].pop("AmiSsmParameter", None) for k in ("tags", "tagsAll") if k in p])
+    diagnostics = prod_pack.check(resources)
+    assert mandatory(diagnostics) == [], _summary(diagnostics)
+    [advice] = diagnostics
+    assert (advice.policy_name, advice.enforcement_level, advice.urn) == (
+        "ami-os-identifiable", "advisory", web.urn)

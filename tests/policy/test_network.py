@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from ssm_policies.network import endpoint_sg_https, no_world_ingress, private_subnet_endpoints
+import pytest
+from ssm_policies.network import (
+    endpoint_sg_https,
+    no_world_ingress,
+    private_subnet_endpoints,
+    s3_endpoint_policy_scoped,
+)
 
 from tests.policy.helpers import UNKNOWN, stack_violations, urn, violations
 
@@ -245,3 +252,57 @@ def test_gateway_endpoints_and_unknowns_are_skipped() -> None:
     assert stack_violations(endpoint_sg_https, network(endpoints=unknown_groups)) == []
     unknown_cidr = {**HTTPS_FROM_VPC, "cidrBlocks": [UNKNOWN]}
     assert stack_violations(endpoint_sg_https, network(extra=[sg([unknown_cidr])])) == []
+
+
+# -- s3-endpoint-policy-scoped ----------------------------------------------------------------
+
+def s3_endpoint(policy: Any, **changes: Any) -> dict[str, Any]:
+    return {"vpcId": "vpc-1", "serviceName": "com.amazonaws.eu-west-1.s3",
+            "vpcEndpointType": "Gateway", "routeTableIds": ["rtb-1"],
+            "policy": policy if isinstance(policy, str) or policy is None else json.dumps(policy),
+            **changes}
+
+
+def allow(resources: Any, **extra: Any) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": resources,
+         **extra}]}
+
+
+def test_program_s3_endpoint_policy_with_workload_buckets_passes() -> None:
+    """What components/endpoints.py writes, workload buckets included, is accepted."""
+    from components.endpoints import s3_endpoint_policy
+
+    document = s3_endpoint_policy("eu-west-1", "logs-bucket", "aws", ["app-data", "reports.example.com"])
+    assert violations(s3_endpoint_policy_scoped, ENDPOINT, s3_endpoint(document)) == []
+
+
+@pytest.mark.parametrize("resources", [
+    "*", ["arn:aws:s3:::amazon-ssm-eu-west-1/*", "arn:aws:s3:::*"], "arn:aws:s3:::*/*",
+    "arn:aws-cn:s3:::**", "arn:*",
+])
+def test_wildcard_bucket_is_flagged(resources: Any) -> None:
+    [message] = violations(s3_endpoint_policy_scoped, ENDPOINT, s3_endpoint(allow(resources)))
+    assert "every bucket" in message and "Statement[0]" in message
+
+
+def test_missing_policy_and_not_resource_are_flagged() -> None:
+    [missing] = violations(s3_endpoint_policy_scoped, ENDPOINT, s3_endpoint(None))
+    assert "full access to every bucket" in missing
+    not_resource = {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:*",
+                                   "NotResource": "arn:aws:s3:::secret/*"}]}
+    [message] = violations(s3_endpoint_policy_scoped, ENDPOINT, s3_endpoint(not_resource))
+    assert "NotResource" in message
+
+
+def test_scoped_prefixes_denies_other_endpoints_and_unknowns_pass() -> None:
+    scoped = allow(["arn:aws:s3:::amazon-ssm-*/*", "arn:aws:s3:::data/*"])
+    assert violations(s3_endpoint_policy_scoped, ENDPOINT, s3_endpoint(scoped)) == []
+    deny_all = {"Statement": [*allow("arn:aws:s3:::data/*")["Statement"],
+                              {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*"}]}
+    assert violations(s3_endpoint_policy_scoped, ENDPOINT, s3_endpoint(deny_all)) == []
+    assert violations(s3_endpoint_policy_scoped, ENDPOINT, s3_endpoint(UNKNOWN)) == []
+    interface = s3_endpoint(None, vpcEndpointType="Interface")
+    assert violations(s3_endpoint_policy_scoped, ENDPOINT, interface) == []
+    ssm = s3_endpoint(None, serviceName="com.amazonaws.eu-west-1.ssm", vpcEndpointType="Interface")
+    assert violations(s3_endpoint_policy_scoped, ENDPOINT, ssm) == []
