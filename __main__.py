@@ -98,7 +98,7 @@ if config.inventory.resource_data_sync:
     reporting = InventoryReporting(
         "reporting",
         InventoryReportingArgs(
-            sync_name=f"ssm-inventory-{config.workload.lower()}",
+            sync_name=config.sync_name,
             region=region,
             account_id=aws.get_caller_identity().account_id,
             retention_days=config.inventory.log_retention_days,
