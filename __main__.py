@@ -14,11 +14,12 @@ from components.instance_role import InstanceRole, InstanceRoleArgs
 from components.inventory import InventoryCollection, InventoryCollectionArgs
 from components.network import Network, NetworkArgs, available_zones
 from components.operator_access import OperatorAccess, OperatorAccessArgs
+from components.partition import current_partition
 from components.reporting import InventoryReporting, InventoryReportingArgs
 
 config = load_stack_config()
 region = aws.get_region().region
-partition = aws.get_partition().partition  # aws, aws-cn or aws-us-gov
+partition = current_partition(region)  # aws or aws-us-gov; others stop here
 zones = available_zones(config.az_count)  # checked before anything is registered
 tags = config.common_tags
 
@@ -88,6 +89,7 @@ fleet = WorkloadFleet(
         instance_profile_name=instance_role.instance_profile_name,
         region=region,
         internet_egress=config.nat_gateway,
+        partition=partition,
         depends_on=[endpoints],
         tags=tags,
     ),
