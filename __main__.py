@@ -14,12 +14,13 @@ from components.instance_role import InstanceRole, InstanceRoleArgs
 from components.inventory import InventoryCollection, InventoryCollectionArgs
 from components.network import Network, NetworkArgs, available_zones
 from components.operator_access import OperatorAccess, OperatorAccessArgs
-from components.partition import current_partition
+from components.partition import current_partition, require_same_partition
 from components.reporting import InventoryReporting, InventoryReportingArgs
 
 config = load_stack_config()
 region = aws.get_region().region
 partition = current_partition(region)  # aws or aws-us-gov; others stop here
+require_same_partition("ssm-inventory:permissionsBoundary", config.permissions_boundary, partition)
 zones = available_zones(config.az_count)  # checked before anything is registered
 tags = config.common_tags
 

@@ -63,3 +63,14 @@ def current_partition(region: str) -> Partition:
     if found.partition not in SUPPORTED_PARTITIONS:
         raise ConfigError(unsupported_partition_message(region, found.partition))
     return Partition(found.partition, found.dns_suffix, found.reverse_dns_prefix)
+
+
+def require_same_partition(key: str, arn: str | None, partition: Partition) -> None:
+    """An ARN given in config (``key``) must be of the stack's partition: IAM refuses a
+    commercial policy ARN in GovCloud at deploy time."""
+    if arn is not None and not arn.startswith(f"arn:{partition.name}:"):
+        raise ConfigError(
+            "invalid stack config:\n"
+            f"  {key}: {arn} is not an ARN of this stack's partition {partition.name} "
+            f"(expected arn:{partition.name}:...)"
+        )

@@ -173,3 +173,20 @@ def test_unsupported_partitions_are_refused_before_anything_is_registered(
     recording = partial_recording(caught.value)
     assert recording is not None
     assert [r.type for r in recording.resources] == ["pulumi:pulumi:Stack"]
+
+
+def test_a_boundary_from_another_partition_is_refused() -> None:
+    boundary = "arn:aws:iam::123456789012:policy/Boundary"
+    with pytest.raises(ConfigError) as caught:
+        run_program("dev", overrides={"aws:region": GOV, "permissionsBoundary": boundary})
+    assert str(caught.value) == (
+        "invalid stack config:\n"
+        f"  ssm-inventory:permissionsBoundary: {boundary} is not an ARN of this stack's "
+        "partition aws-us-gov (expected arn:aws-us-gov:...)"
+    )
+    recording = partial_recording(caught.value)
+    assert recording is not None and len(recording.resources) == 1
+    gov_boundary = "arn:aws-us-gov:iam::123456789012:policy/Boundary"
+    recording = run_program("dev", overrides={"aws:region": GOV, "permissionsBoundary": gov_boundary})
+    [role] = recording.by_type("aws:iam/role:Role")
+    assert role.inputs["permissionsBoundary"] == gov_boundary
