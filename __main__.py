@@ -14,11 +14,13 @@ from components.instance_role import InstanceRole, InstanceRoleArgs
 from components.inventory import InventoryCollection, InventoryCollectionArgs
 from components.network import Network, NetworkArgs, available_zones
 from components.operator_access import OperatorAccess, OperatorAccessArgs
+from components.partition import current_partition, require_same_partition
 from components.reporting import InventoryReporting, InventoryReportingArgs
 
 config = load_stack_config()
 region = aws.get_region().region
-partition = aws.get_partition().partition  # aws, aws-cn or aws-us-gov
+partition = current_partition(region)  # aws or aws-us-gov; others stop here
+require_same_partition("ssm-inventory:permissionsBoundary", config.permissions_boundary, partition)
 zones = available_zones(config.az_count)  # checked before anything is registered
 tags = config.common_tags
 
@@ -89,6 +91,7 @@ fleet = WorkloadFleet(
         instance_profile_name=instance_role.instance_profile_name,
         region=region,
         internet_egress=config.nat_gateway,
+        partition=partition,
         depends_on=[endpoints],
         tags=tags,
     ),
@@ -99,7 +102,7 @@ if config.inventory.resource_data_sync:
     reporting = InventoryReporting(
         "reporting",
         InventoryReportingArgs(
-            sync_name=f"ssm-inventory-{config.workload.lower()}",
+            sync_name=config.sync_name,
             region=region,
             account_id=aws.get_caller_identity().account_id,
             retention_days=config.inventory.log_retention_days,
@@ -112,7 +115,7 @@ if config.inventory.resource_data_sync:
 operators = (
     OperatorAccess("operators", OperatorAccessArgs(
         region=region, path=config.iam_path, tags=tags,
-        account_id=aws.get_caller_identity().account_id, partition=partition,
+        account_id=aws.get_caller_identity().account_id, partition=partition.name,
     ))
     if config.operator_policy
     else None

@@ -30,13 +30,28 @@ class OperatingSystem:
     image_name: str | None = None  # a DescribeImages name filter (may hold wildcards)
     image_family: str | None = None  # wildcard-free label of that filter, for the tag
 
-    @property
-    def ami_source(self) -> str:
+    def image_owner_in(self, partition: str) -> str | None:
+        """The image owner account in ``partition`` (vendors publish from one account per
+        partition; ``image_owner`` is the commercial one)."""
+        if self.image_owner is None:
+            return None
+        return PARTITION_IMAGE_OWNERS.get(self.image_owner, {}).get(partition, self.image_owner)
+
+    def ami_source_in(self, partition: str) -> str:
         """Human- and policy-readable provenance of the AMI, recorded as a tag."""
         if self.ssm_parameter:
             return self.ssm_parameter
         # Tag values stay within the characters every AWS service accepts (no wildcards).
-        return f"ec2-image:{self.image_owner}:{self.image_family}"
+        return f"ec2-image:{self.image_owner_in(partition)}:{self.image_family}"
+
+
+# Red Hat publishes its images from one account per partition: 309956199498 in the commercial
+# regions, 219670896067 in GovCloud (Red Hat knowledge base, "Where are the official Red Hat
+# Enterprise Linux AMIs in AWS?", https://access.redhat.com/solutions/15356). China
+# (841258680906) is not listed: the aws-cn partition is refused (components/partition.py).
+PARTITION_IMAGE_OWNERS: dict[str, dict[str, str]] = {
+    "309956199498": {"aws-us-gov": "219670896067"},
+}
 
 
 SUPPORTED_OS: dict[str, OperatingSystem] = {
@@ -77,13 +92,15 @@ SUPPORTED_OS: dict[str, OperatingSystem] = {
 }
 
 
-def agent_user_data(os: OperatingSystem, region: str) -> str | None:
+def agent_user_data(
+    os: OperatingSystem, region: str, dns_suffix: str = "amazonaws.com"
+) -> str | None:
     """User data that installs and starts SSM Agent where the AMI lacks it (else None)."""
     if os.agent_preinstalled:
         return None
     # The regional agent bucket is reachable through the S3 gateway endpoint.
     url = (
-        f"https://s3.{region}.amazonaws.com/amazon-ssm-{region}/latest/linux_amd64/"
+        f"https://s3.{region}.{dns_suffix}/amazon-ssm-{region}/latest/linux_amd64/"
         "amazon-ssm-agent.rpm"
     )
     # Download, install and start with bounded retries; on failure a marker line on the
@@ -91,12 +108,12 @@ def agent_user_data(os: OperatingSystem, region: str) -> str | None:
     return AGENT_INSTALL_SCRIPT.read_text().replace("@AGENT_URL@", url)
 
 
-def resolve_ami(os: OperatingSystem) -> str:
+def resolve_ami(os: OperatingSystem, partition: str = "aws") -> str:
     """Looks the current AMI id up once per OS (an invoke, so previews show the real id)."""
     if os.ssm_parameter:
         return aws.ssm.get_parameter(name=os.ssm_parameter).value
     return aws.ec2.get_ami(
-        owners=[os.image_owner or ""],
+        owners=[os.image_owner_in(partition) or ""],
         most_recent=True,
         filters=[
             aws.ec2.GetAmiFilterArgs(name="name", values=[os.image_name or ""]),

@@ -42,6 +42,17 @@ Toggle = Literal["Enabled", "Disabled"]
 MIN_VPC_PREFIX_MAX = 24
 
 ASSOCIATION_NAME_PATTERN = r"^[a-zA-Z0-9_\-.]{3,128}$"
+
+# The workload names things: the Resource Data Sync "ssm-inventory-<workload>" (SSM API
+# reference, CreateResourceDataSync SyncName: 1 to 64 characters), instance Name tags
+# "<workload>-Web1" and the fleet security group's description (EC2 API reference,
+# CreateSecurityGroup Description: up to 255 of a-z A-Z 0-9 spaces ._-:/()#,@[]+=&;{}!$*).
+# So it keeps to SSM's own name alphabet (that of association names) and leaves room for
+# the sync name's prefix: 64 - len("ssm-inventory-") = 50.
+SYNC_NAME_PREFIX = "ssm-inventory-"
+SYNC_NAME_MAX = 64
+WORKLOAD_MAX = SYNC_NAME_MAX - len(SYNC_NAME_PREFIX)
+WORKLOAD_PATTERN = rf"^[A-Za-z0-9][A-Za-z0-9_.\-]{{0,{WORKLOAD_MAX - 1}}}$"
 # Tag keys and values as AWS allows them (letters, digits, spaces and _ . : / = + - @).
 TAG_KEY = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[\w .:/=+\-@]+$")]
 TAG_VALUE = Annotated[str, StringConstraints(max_length=256, pattern=r"^[\w .:/=+\-@]*$")]
@@ -184,7 +195,7 @@ class InventoryConfig(_Model):
 
 
 class StackConfig(_Model):
-    workload: TAG_VALUE
+    workload: Annotated[str, StringConstraints(pattern=WORKLOAD_PATTERN)]
     environment_tag: Annotated[TAG_VALUE, StringConstraints(min_length=1)] = "OELabIPM"
     vpc_cidr: str = "10.0.0.0/16"
     az_count: Annotated[int, Field(ge=1, le=6)] = 2
@@ -204,12 +215,10 @@ class StackConfig(_Model):
         str | None, StringConstraints(pattern=r"^arn:aws[a-z\-]*:iam::(aws|\d{12}):policy/.+$")
     ] = None
 
-    @field_validator("workload")
-    @classmethod
-    def _workload_not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must be a non-empty tag value (e.g. Test or Prod)")
-        return value
+    @property
+    def sync_name(self) -> str:
+        """The Resource Data Sync's name (at most 64 characters, as the pattern ensures)."""
+        return f"{SYNC_NAME_PREFIX}{self.workload.lower()}"
 
     @field_validator("vpc_cidr")
     @classmethod
@@ -294,7 +303,9 @@ _PATTERN_HINTS = {
     "role": "must be a letter then up to 31 letters or digits, like WebServer",
     "iamPath": "must be an IAM path like / or /ssm-inventory/",
     "permissionsBoundary": "must be an IAM policy ARN like arn:aws:iam::123456789012:policy/Boundary",
-    "workload": "must be a tag value: letters, digits, spaces and _ . : / = + - @",
+    "workload": f"must be 1 to {WORKLOAD_MAX} letters, digits, '_', '.' or '-', starting with a "
+    f"letter or digit, like Test or Prod (it names the Resource Data Sync {SYNC_NAME_PREFIX}"
+    f"<workload>, at most {SYNC_NAME_MAX} characters, and the instances' Name tags)",
     "environmentTag": "must be a tag value: letters, digits, spaces and _ . : / = + - @",
     "patchGroup": "must be a tag value: letters, digits, spaces and _ . : / = + - @",
 }

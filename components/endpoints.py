@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from components.partition import COMMERCIAL, Partition
+
 # AWS-owned buckets SSM Agent reads from, per region (lab facts §2).
 SSM_REGIONAL_BUCKETS = (
     "aws-ssm-{region}",
@@ -52,7 +54,7 @@ class SsmEndpointsArgs:
     region: str
     tags: dict[str, str]
     log_bucket_name: pulumi.Input[str] | None = None
-    partition: str = "aws"
+    partition: Partition = COMMERCIAL
     workload_buckets: list[str] = field(default_factory=list)
 
 
@@ -149,7 +151,7 @@ class SsmEndpoints(pulumi.ComponentResource):
                 f"{name}-{service}",
                 aws.ec2.VpcEndpointArgs(
                     vpc_id=args.vpc_id,
-                    service_name=f"com.amazonaws.{args.region}.{service}",
+                    service_name=args.partition.endpoint_service(args.region, service),
                     vpc_endpoint_type="Interface",
                     private_dns_enabled=True,
                     subnet_ids=args.subnet_ids,
@@ -163,17 +165,17 @@ class SsmEndpoints(pulumi.ComponentResource):
         policy: pulumi.Input[str] = (
             pulumi.Output.from_input(args.log_bucket_name).apply(
                 lambda bucket: s3_endpoint_policy(
-                    args.region, bucket, args.partition, args.workload_buckets
+                    args.region, bucket, args.partition.name, args.workload_buckets
                 )
             )
             if args.log_bucket_name is not None
-            else s3_endpoint_policy(args.region, None, args.partition, args.workload_buckets)
+            else s3_endpoint_policy(args.region, None, args.partition.name, args.workload_buckets)
         )
         s3 = aws.ec2.VpcEndpoint(
             f"{name}-s3",
             aws.ec2.VpcEndpointArgs(
                 vpc_id=args.vpc_id,
-                service_name=f"com.amazonaws.{args.region}.s3",
+                service_name=args.partition.endpoint_service(args.region, "s3"),
                 vpc_endpoint_type="Gateway",
                 route_table_ids=args.route_table_ids,
                 policy=policy,

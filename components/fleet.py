@@ -15,6 +15,7 @@ import pulumi_aws as aws
 
 from components.amis import SUPPORTED_OS, agent_user_data, resolve_ami
 from components.config import FleetGroup
+from components.partition import COMMERCIAL, Partition
 
 
 @dataclass
@@ -29,6 +30,7 @@ class WorkloadFleetArgs:
     region: str
     tags: dict[str, str]
     internet_egress: bool = False
+    partition: Partition = COMMERCIAL
     # Resources the instances must wait for (the endpoints: without them the agent cannot
     # register and the first inventory run fails).
     depends_on: list[pulumi.Resource] = field(default_factory=list)
@@ -94,8 +96,8 @@ class WorkloadFleet(pulumi.ComponentResource):
         for group in args.groups:
             os = SUPPORTED_OS[group.os]
             if os.key not in amis:
-                amis[os.key] = resolve_ami(os)
-            user_data = agent_user_data(os, args.region)
+                amis[os.key] = resolve_ami(os, args.partition.name)
+            user_data = agent_user_data(os, args.region, args.partition.dns_suffix)
             root_volume = aws.ec2.InstanceRootBlockDeviceArgs(
                 encrypted=True,
                 volume_type="gp3",
@@ -128,7 +130,7 @@ class WorkloadFleet(pulumi.ComponentResource):
                             "Patch Group": group.patch_group,
                             "SSMManaged": "True",
                             "OS": os.key,
-                            "AmiSsmParameter": os.ami_source,
+                            "AmiSsmParameter": os.ami_source_in(args.partition.name),
                         },
                     ),
                     instance_opts,

@@ -13,21 +13,26 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-SSM_CORE_POLICY_NAME = "AmazonSSMManagedInstanceCore"
-SSM_CORE_POLICY = f"arn:aws:iam::aws:policy/{SSM_CORE_POLICY_NAME}"
+from components.partition import COMMERCIAL, Partition
 
-EC2_TRUST_POLICY = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "ec2.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-)
+SSM_CORE_POLICY_NAME = "AmazonSSMManagedInstanceCore"
+SSM_CORE_POLICY = COMMERCIAL.aws_managed_policy(SSM_CORE_POLICY_NAME)
+
+
+def ec2_trust_policy(partition: Partition) -> str:
+    """Lets EC2 (``ec2.amazonaws.com`` in aws and aws-us-gov) assume the role."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": partition.service_principal("ec2")},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+    )
 
 
 @dataclass
@@ -37,7 +42,7 @@ class InstanceRoleArgs:
     permissions_boundary: str | None = None
     log_bucket_arn: pulumi.Input[str] | None = None
     log_key_prefix: str = ""
-    partition: str = "aws"
+    partition: Partition = COMMERCIAL
 
 
 def log_writer_policy(bucket_arn: str, prefix: str) -> str:
@@ -78,7 +83,7 @@ class InstanceRole(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{name}-role",
             aws.iam.RoleArgs(
-                assume_role_policy=EC2_TRUST_POLICY,
+                assume_role_policy=ec2_trust_policy(args.partition),
                 description="ManagedInstancesRole: lets EC2 instances register with Systems Manager",
                 path=args.path,
                 permissions_boundary=args.permissions_boundary,
@@ -90,7 +95,7 @@ class InstanceRole(pulumi.ComponentResource):
             f"{name}-ssm-core",
             aws.iam.RolePolicyAttachmentArgs(
                 role=role.name,
-                policy_arn=f"arn:{args.partition}:iam::aws:policy/{SSM_CORE_POLICY_NAME}",
+                policy_arn=args.partition.aws_managed_policy(SSM_CORE_POLICY_NAME),
             ),
             child,
         )

@@ -15,6 +15,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.buckets import PrivateBucketArgs, private_bucket
+from components.schedule import validate_schedule
 
 INVENTORY_DOCUMENT = "AWS-GatherSoftwareInventory"
 
@@ -50,6 +51,9 @@ class InventoryCollection(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: InventoryCollectionArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        # Config has checked it already; a component used on its own must not pass a
+        # schedule State Manager would refuse at deploy time.
+        schedule = validate_schedule(args.schedule)
         super().__init__("ssm-inventory:inventory:InventoryCollection", name, None, opts)
         self.targets = association_targets(args.target_tags)
         self.log_key_prefix = args.log_key_prefix
@@ -74,7 +78,7 @@ class InventoryCollection(pulumi.ComponentResource):
             aws.ssm.AssociationArgs(
                 name=INVENTORY_DOCUMENT,
                 association_name=args.association_name,
-                schedule_expression=args.schedule,
+                schedule_expression=schedule,
                 parameters=args.parameters,
                 targets=[
                     aws.ssm.AssociationTargetArgs(key=t["key"], values=t["values"])

@@ -15,6 +15,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.buckets import PrivateBucketArgs, Statement, private_bucket
+from components.partition import COMMERCIAL, Partition
 
 
 @dataclass
@@ -26,27 +27,28 @@ class InventoryReportingArgs:
     prefix: str = "inventory"
     retention_days: int = 365
     protect: bool = False
-    partition: str = "aws"
+    partition: Partition = COMMERCIAL
 
 
 def data_sync_statements(
-    account_id: str, prefix: str, partition: str = "aws"
+    account_id: str, prefix: str, partition: Partition = COMMERCIAL
 ) -> Callable[[str], list[Statement]]:
     """What Systems Manager needs to deliver a sync (the documented bucket policy)."""
+    ssm = partition.service_principal("ssm")
 
     def statements(bucket_arn: str) -> list[Statement]:
         return [
             {
                 "Sid": "SSMBucketPermissionsCheck",
                 "Effect": "Allow",
-                "Principal": {"Service": "ssm.amazonaws.com"},
+                "Principal": {"Service": ssm},
                 "Action": "s3:GetBucketAcl",
                 "Resource": bucket_arn,
             },
             {
                 "Sid": "SSMBucketDelivery",
                 "Effect": "Allow",
-                "Principal": {"Service": "ssm.amazonaws.com"},
+                "Principal": {"Service": ssm},
                 "Action": "s3:PutObject",
                 "Resource": f"{bucket_arn}/{prefix}/*/accountid={account_id}/*",
                 "Condition": {
@@ -55,7 +57,7 @@ def data_sync_statements(
                         "aws:SourceAccount": account_id,
                     },
                     "ArnLike": {
-                        "aws:SourceArn": f"arn:{partition}:ssm:*:{account_id}:resource-data-sync/*"
+                        "aws:SourceArn": f"arn:{partition.name}:ssm:*:{account_id}:resource-data-sync/*"
                     },
                 },
             },

@@ -15,6 +15,7 @@ from components.instance_role import SSM_CORE_POLICY, InstanceRole, InstanceRole
 from components.inventory import InventoryCollection, InventoryCollectionArgs
 from components.network import Network, NetworkArgs
 from components.operator_access import FLEET_READ_ACTIONS, OperatorAccess, OperatorAccessArgs
+from components.partition import Partition
 from components.reporting import InventoryReporting, InventoryReportingArgs
 from fleetctl.mockrun import Recording, record
 from fleetctl.project import StackSettings
@@ -265,20 +266,28 @@ def test_reporting_bucket_policy_lets_ssm_deliver_only_for_this_account() -> Non
     assert policy_urn in sync.dependencies
 
 
-def test_arns_follow_the_partition() -> None:
+def test_arns_and_service_names_follow_the_partition() -> None:
+    gov = Partition("aws-us-gov", "amazonaws.com", "com.amazonaws")
+
     def program() -> None:
-        InstanceRole("mi", InstanceRoleArgs(tags=TAGS, partition="aws-cn"))
+        InstanceRole("mi", InstanceRoleArgs(tags=TAGS, partition=gov))
         SsmEndpoints("ep", SsmEndpointsArgs(
             vpc_id="vpc-1", vpc_cidr="10.0.0.0/16", subnet_ids=[pulumi.Output.from_input("s")],
-            route_table_ids=[pulumi.Output.from_input("r")], services=["ssm"], region="cn-north-1",
-            tags=TAGS, partition="aws-cn",
+            route_table_ids=[pulumi.Output.from_input("r")], services=["ssm"],
+            region="us-gov-west-1", tags=TAGS, partition=gov,
         ))
 
     rec = run(program)
     (attachment,) = rec.by_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
-    assert attachment.inputs["policyArn"] == "arn:aws-cn:iam::aws:policy/AmazonSSMManagedInstanceCore"
+    assert attachment.inputs["policyArn"] == (
+        "arn:aws-us-gov:iam::aws:policy/AmazonSSMManagedInstanceCore")
     policy = json.loads(rec.one("aws:ec2/vpcEndpoint:VpcEndpoint", "ep-s3").inputs["policy"])
-    assert all(r.startswith("arn:aws-cn:s3:::") for s in policy["Statement"] for r in s["Resource"])
+    assert all(r.startswith("arn:aws-us-gov:s3:::") for s in policy["Statement"] for r in s["Resource"])
+    names = {e.inputs["serviceName"] for e in rec.by_type("aws:ec2/vpcEndpoint:VpcEndpoint")}
+    assert names == {"com.amazonaws.us-gov-west-1.ssm", "com.amazonaws.us-gov-west-1.s3"}
+    china = Partition("aws-cn", "amazonaws.com.cn", "cn.com.amazonaws")
+    assert china.endpoint_service("cn-north-1", "ssm") == "cn.com.amazonaws.cn-north-1.ssm"
+    assert china.service_principal("ssm") == "ssm.amazonaws.com.cn"
 
 
 def _operator_statements(region: str = "eu-west-1", partition: str = "aws") -> list[dict[str, Any]]:

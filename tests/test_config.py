@@ -99,8 +99,14 @@ BAD_INPUTS = [
     pytest.param(
         {"inventory": {"schedule": "cron(99 2 ? * SUN *)"}},
         "ssm-inventory:inventory.schedule",
-        "cannot read cron field '99'",
+        "minutes '99' must be one value 0-59",
         id="cron-bad-minute",
+    ),
+    pytest.param(
+        {"inventory": {"schedule": "cron(0 0/3 * * ? *)"}},
+        "ssm-inventory:inventory.schedule",
+        "every 3 hours is not supported; allowed: rate(30 minutes)",
+        id="cron-every-3-hours",
     ),
     pytest.param(
         {"inventory": {"associationName": "Inventory All"}},
@@ -254,7 +260,8 @@ def test_defaults_follow_the_lab() -> None:
         "rate(1 day)",
         "cron(0 2 ? * SUN *)",
         "cron(0/30 * * * ? *)",
-        "cron(0,30 8-17 ? * MON-FRI *)",
+        "cron(0 */30 * * * ? *)",
+        "cron(30 23 ? * TUE#3 *)",
     ],
 )
 def test_valid_schedules_pass(schedule: str) -> None:

@@ -269,8 +269,10 @@ AMI_SCHEMA = {
             "/aws/service/canonical/ubuntu/server/*",
             "/aws/service/ami-windows-latest/Windows_Server-*",
             # Vendors without public parameters: the newest image of the vendor's own
-            # account, recorded as ec2-image:<owner>:<name pattern> (Red Hat's account).
+            # account, recorded as ec2-image:<owner>:<name pattern> (Red Hat's accounts in
+            # the commercial regions and in GovCloud: access.redhat.com/solutions/15356).
             "ec2-image:309956199498:RHEL-*",
+            "ec2-image:219670896067:RHEL-*",
         ],
     ),
     "allowedAmiIds": string_list(

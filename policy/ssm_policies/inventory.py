@@ -16,6 +16,7 @@ from pulumi_policy import (
 from ._base import resource_policy, settings, stack_policy, string_list
 from ._index import StackIndex
 from ._props import get, is_unknown, items, strings
+from ._schedule import schedule_problem
 
 ASSOCIATION = "aws:ssm/association:Association"
 INVENTORY_DOC = "AWS-GatherSoftwareInventory"
@@ -23,11 +24,6 @@ DOC = "https://docs.aws.amazon.com/systems-manager/latest/userguide/"
 
 ASSOCIATION_NAME = re.compile(r"^[a-zA-Z0-9_\-.]{3,128}$")
 DOCUMENT_NAME = re.compile(r"^[a-zA-Z0-9_\-.:/]{3,128}$")
-_RATE = re.compile(r"^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$")
-_CRON = re.compile(r"^cron\((.+)\)$")
-_MINUTES = {"minute": 1, "minutes": 1, "hour": 60, "hours": 60, "day": 1440, "days": 1440}
-MIN_MINUTES, MAX_MINUTES = 30, 31 * 1440
-
 DOCUMENTS_SCHEMA = string_list(
     "SSM documents treated as inventory collection.", [INVENTORY_DOC])
 
@@ -35,29 +31,6 @@ DOCUMENTS_SCHEMA = string_list(
 def _is_inventory(args_props: Any, documents: list[str]) -> bool:
     name = get(args_props, "name")
     return isinstance(name, str) and name.rsplit("/", 1)[-1] in documents
-
-
-def schedule_problem(expression: str) -> str | None:
-    """Why a State Manager schedule is invalid, or ``None``."""
-    rate = _RATE.match(expression.strip())
-    if rate:
-        minutes = int(rate.group(1)) * _MINUTES[rate.group(2)]
-        if minutes < MIN_MINUTES:
-            return f"{expression} runs more often than every 30 minutes (the minimum)"
-        if minutes >= MAX_MINUTES:
-            return f"{expression} is not under 31 days"
-        return None
-    cron = _CRON.match(expression.strip())
-    if cron:
-        fields = cron.group(1).split()
-        if len(fields) not in (6, 7):
-            return f"{expression} needs 6 or 7 cron fields"
-        minute = fields[0]
-        step = re.fullmatch(r"[\d*]+/(\d+)", minute)
-        if minute == "*" or (step and int(step.group(1)) < MIN_MINUTES):
-            return f"{expression} runs more often than every 30 minutes (the minimum)"
-        return None
-    return f"{expression!r} is neither rate(...) nor cron(...)"
 
 
 # -- schedule ---------------------------------------------------------------------------------
@@ -83,11 +56,13 @@ def _validate_schedule(args: ResourceValidationArgs, report: ReportViolation) ->
 
 association_schedule = resource_policy(
     name="ssm-association-schedule",
-    description="Association schedules run at most every 30 minutes and at least every 31 "
-    "days (inventory associations must have one).",
+    description="Association schedules are ones State Manager accepts: a rate from 30 minutes "
+    "to under 31 days, or a cron of the documented association forms (inventory associations "
+    "must have one).",
     severity=Severity.MEDIUM,
     remediation_steps="Use a rate expression between rate(30 minutes) and rate(30 days), "
-    "e.g. the default rate(30 minutes), or an equivalent cron expression.",
+    "e.g. the default rate(30 minutes), or a cron State Manager accepts for associations: "
+    "every 30 minutes, every 1, 2, 4, 8 or 12 hours, daily, weekly, nth or last weekday.",
     url=DOC + "reference-cron-and-rate-expressions.html",
     validate=_validate_schedule,
     config=SCHEDULE_SCHEMA,

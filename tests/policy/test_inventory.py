@@ -29,6 +29,7 @@ GOOD: dict[str, Any] = {
 @pytest.mark.parametrize("expression", [
     "rate(30 minutes)", "rate(1 hour)", "rate(12 hours)", "rate(1 day)", "rate(30 days)",
     "cron(0 2 ? * SUN *)", "cron(0/30 * * * ? *)", "cron(15 10 ? * * *)",
+    "cron(0 */30 * * * ? *)", "cron(0 0/4 * * ? *)", "cron(30 23 ? * 3L *)",
 ])
 def test_valid_schedules(expression: str) -> None:
     assert schedule_problem(expression) is None
@@ -43,8 +44,10 @@ def test_valid_schedules(expression: str) -> None:
     ("rate(744 hours)", "under 31 days"),
     ("cron(0/10 * * * ? *)", "every 30 minutes"),
     ("cron(* * * * ? *)", "every 30 minutes"),
-    ("cron(0 2 * *)", "6 or 7"),
-    ("every 30 minutes", "neither"),
+    ("cron(0 2 * *)", "six fields"),
+    ("cron(0 0/3 * * ? *)", "every 3 hours is not supported"),
+    ("cron(0 2 ? JAN MON *)", "does not support months"),
+    ("every 30 minutes", "not a valid schedule"),
 ])
 def test_invalid_schedules(expression: str, fragment: str) -> None:
     [message] = violations(association_schedule, ASSOCIATION,
