@@ -40,6 +40,11 @@ class SsmEndpointsArgs:
     partition: str = "aws"
 
 
+def interface_service_name(region: str, service: str) -> str:
+    """The endpoint service name of an AWS service in ``region`` (``com.amazonaws.<region>.ssm``)."""
+    return f"com.amazonaws.{region}.{service}"
+
+
 def s3_endpoint_policy(region: str, log_bucket: str | None, partition: str = "aws") -> str:
     """Endpoint policy: read the SSM buckets of ``region``; write execution logs to ours."""
     statements: list[dict[str, object]] = [
@@ -109,7 +114,7 @@ class SsmEndpoints(pulumi.ComponentResource):
                 f"{name}-{service}",
                 aws.ec2.VpcEndpointArgs(
                     vpc_id=args.vpc_id,
-                    service_name=f"com.amazonaws.{args.region}.{service}",
+                    service_name=interface_service_name(args.region, service),
                     vpc_endpoint_type="Interface",
                     private_dns_enabled=True,
                     subnet_ids=args.subnet_ids,
