@@ -82,6 +82,13 @@ def test_six_zones_with_t3_in_us_east_1_is_one_config_error() -> None:
     assert [r.type for r in recording.resources] == ["pulumi:pulumi:Stack"]
 
 
+def test_a_windows_default_type_is_checked_too() -> None:
+    """Windows groups default to t3.medium, which use1-az3 lacks as well."""
+    fleet = [{"role": "WebServer", "count": 1, "os": "windows-2022"}]
+    with pytest.raises(ConfigError, match=r"use1-az3\) lacks instance type t3\.medium"):
+        run_program("dev", overrides={"azCount": 6, "fleet": fleet, "endpoints": []})
+
+
 def test_instance_types_offered_everywhere_allow_every_zone() -> None:
     """t2 is offered in use1-az3: without interface endpoints all six zones qualify."""
     rec = run_program("dev", overrides={"azCount": 6, "fleet": T2_FLEET, "endpoints": []})
