@@ -126,7 +126,8 @@ class FleetGroup(_Model):
 
 
 def _default_fleet() -> list[FleetGroup]:
-    return [FleetGroup(role="WebServer"), FleetGroup(role="AppServer")]
+    # Validated from raw input like a configured group, so the OS default instance type applies.
+    return [FleetGroup.model_validate({"role": role}) for role in ("WebServer", "AppServer")]
 
 
 class InventoryParameters(_Model):

@@ -27,7 +27,10 @@ _REGION_WORD_CODES = {
 
 # Zones that offer only part of what the region offers (lab facts §7: the t3 family is absent
 # from us-east-1's use1-az3, an older zone). The mock offers these older families there and
-# no interface endpoint service either; every other zone offers every type and service.
+# no interface endpoint service either (endpoint services leave zones out: AWS knowledge
+# center "interface-endpoint-availability-zone"; a us-east-1 PrivateLink error listing
+# use1-az1, -az2, -az4, -az5, -az6 only: github.com/chanzuckerberg/cztack/pull/865). That
+# the SSM services skip use1-az3 is the mock's assumption. Every other zone offers all.
 CONSTRAINED_ZONES: dict[str, frozenset[str]] = {
     "use1-az3": frozenset({"t1", "t2", "m1", "m2", "m3", "m4", "c1", "c3", "c4", "r3", "r4",
                            "i2", "d2", "g2", "x1"}),
@@ -54,8 +57,9 @@ def _digest(*parts: str, length: int = 17) -> str:
 
 def zone_id_prefix(region: str) -> str:
     """``us-east-1`` -> ``use1``: the prefix of the region's zone IDs."""
-    area, *words, number = region.split("-")
-    return area + "".join(_REGION_WORD_CODES.get(word, word[0]) for word in words) + number
+    area, *words = region.split("-")
+    return area + "".join(_REGION_WORD_CODES.get(word, word[:1]) if not word.isdigit() else word
+                          for word in words)
 
 
 def zone_ids_by_name(region: str, account_id: str) -> dict[str, str]:
