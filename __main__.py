@@ -8,7 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.config import load_stack_config
-from components.endpoints import SsmEndpoints, SsmEndpointsArgs
+from components.endpoints import SsmEndpoints, SsmEndpointsArgs, interface_service_name
 from components.fleet import WorkloadFleet, WorkloadFleetArgs
 from components.instance_role import InstanceRole, InstanceRoleArgs
 from components.inventory import InventoryCollection, InventoryCollectionArgs
@@ -26,7 +26,7 @@ zones = choose_zones(
     config.az_count,
     region,
     instance_types=[group.instance_type for group in config.fleet if group.count],
-    endpoint_services=config.endpoints,
+    endpoint_services={s: interface_service_name(region, s) for s in config.endpoints},
 )
 tags = config.common_tags
 

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 import pulumi_aws as aws
 
 from components.config import ConfigError
-from components.endpoints import interface_service_name
 
 
 @dataclass(frozen=True, order=True)
@@ -107,11 +106,12 @@ def choose_zones(
     az_count: int,
     region: str,
     instance_types: Iterable[str] = (),
-    endpoint_services: Iterable[str] = (),
+    endpoint_services: Mapping[str, str] | None = None,
 ) -> list[Zone]:
     """``az_count`` available zones of the region offering every instance type and interface
-    endpoint service given; a ConfigError naming ``azCount`` otherwise. Invokes only: call it
-    before registering anything."""
+    endpoint service given (``endpoint_services``: configured name, e.g. ``ssm``, to endpoint
+    service name, ``com.amazonaws.us-east-1.ssm``); a ConfigError naming ``azCount``
+    otherwise. Invokes only: call it before registering anything."""
     zones = _region_zones()
     id_by_name = {zone.name: zone.zone_id for zone in zones}
     offered_in: dict[Need, Set[str]] = {}
@@ -120,7 +120,6 @@ def choose_zones(
         for instance_type, zone_ids in _instance_type_zone_ids(types).items():
             if instance_type in types:
                 offered_in["instance type", instance_type] = zone_ids
-    for service in endpoint_services:
-        service_name = interface_service_name(region, service)
+    for service, service_name in (endpoint_services or {}).items():
         offered_in["endpoint service", service] = _endpoint_service_zone_ids(service_name, id_by_name)
     return pick_zones(az_count, zones, offered_in, region)

@@ -145,10 +145,9 @@ class AwsMocks(pulumi.runtime.Mocks):
     def _vpc_endpoint_service(self, a: dict[str, Any]) -> dict[str, Any]:
         """An AWS interface endpoint service of this region; its zones are listed by NAME."""
         name = a.get("serviceName") or f"com.amazonaws.{self.region}.{a.get('service')}"
-        prefix = f"com.amazonaws.{self.region}."
-        if not name.startswith(prefix):
+        if f".{self.region}." not in name:
             raise ValueError(f"no matching EC2 VPC Endpoint Service found for {name}")
-        service = name.removeprefix(prefix)
+        service = name.rsplit(".", 1)[-1]
         zones = [zone for zone, zone_id in zone_ids_by_name(self.region, self.account_id).items()
                  if zone_id not in CONSTRAINED_ZONES]
         return {"id": name, "serviceName": name, "service": service, "serviceType": "Interface",
