@@ -116,10 +116,9 @@ def choose_zones(
     id_by_name = {zone.name: zone.zone_id for zone in zones}
     offered_in: dict[Need, Set[str]] = {}
     types = sorted(set(instance_types))
-    if types:
-        for instance_type, zone_ids in _instance_type_zone_ids(types).items():
-            if instance_type in types:
-                offered_in["instance type", instance_type] = zone_ids
+    offered_types = _instance_type_zone_ids(types) if types else {}
+    for instance_type in types:
+        offered_in["instance type", instance_type] = offered_types[instance_type]
     for service, service_name in (endpoint_services or {}).items():
         offered_in["endpoint service", service] = _endpoint_service_zone_ids(service_name, id_by_name)
     return pick_zones(az_count, zones, offered_in, region)
