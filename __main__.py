@@ -12,16 +12,24 @@ from components.endpoints import SsmEndpoints, SsmEndpointsArgs
 from components.fleet import WorkloadFleet, WorkloadFleetArgs
 from components.instance_role import InstanceRole, InstanceRoleArgs
 from components.inventory import InventoryCollection, InventoryCollectionArgs
-from components.network import Network, NetworkArgs, available_zones
+from components.network import Network, NetworkArgs
 from components.operator_access import OperatorAccess, OperatorAccessArgs
 from components.partition import current_partition, require_same_partition
 from components.reporting import InventoryReporting, InventoryReportingArgs
+from components.zones import choose_zones
 
 config = load_stack_config()
 region = aws.get_region().region
 partition = current_partition(region)  # aws or aws-us-gov; others stop here
 require_same_partition("ssm-inventory:permissionsBoundary", config.permissions_boundary, partition)
-zones = available_zones(config.az_count)  # checked before anything is registered
+# Zones offering every launched instance type and interface endpoint, checked before
+# anything is registered.
+zones = choose_zones(
+    config.az_count,
+    region,
+    instance_types=[group.instance_type for group in config.fleet if group.count],
+    endpoint_services={s: partition.endpoint_service(region, s) for s in config.endpoints},
+)
 tags = config.common_tags
 
 inventory = InventoryCollection(
@@ -46,7 +54,7 @@ network = Network(
         vpc_cidr=config.vpc_cidr,
         az_count=config.az_count,
         nat_gateway=config.nat_gateway,
-        availability_zones=zones,
+        availability_zones=[zone.name for zone in zones],
         tags=tags,
     ),
 )
@@ -124,6 +132,7 @@ operators = (
 pulumi.export("vpcId", network.vpc_id)
 pulumi.export("privateSubnetIds", network.private_subnet_ids)
 pulumi.export("availabilityZones", network.availability_zones)
+pulumi.export("availabilityZoneIds", [zone.zone_id for zone in zones])
 pulumi.export("endpointSecurityGroupId", endpoints.security_group_id)
 pulumi.export("endpointIds", endpoints.endpoint_ids)
 pulumi.export("instanceRoleArn", instance_role.role_arn)

@@ -29,6 +29,13 @@ class OperatingSystem:
     image_owner: str | None = None
     image_name: str | None = None  # a DescribeImages name filter (may hold wildcards)
     image_family: str | None = None  # wildcard-free label of that filter, for the tag
+    # Size of the image's root snapshot: RunInstances rejects a smaller root volume
+    # ("Volume of size N GB is smaller than snapshot ..."). Sources in tests/test_os_sizes.py.
+    root_snapshot_gib: int = 8
+    # The instance type a fleet group of this OS gets unless it sets instanceType (applied by
+    # components/config.py): Windows needs more than t3.micro's 1 GiB to be ready for the
+    # first inventory runs.
+    default_instance_type: str = "t3.micro"
 
     def image_owner_in(self, partition: str) -> str | None:
         """The image owner account in ``partition`` (vendors publish from one account per
@@ -82,11 +89,14 @@ SUPPORTED_OS: dict[str, OperatingSystem] = {
             "rhel-9", None, False,
             image_owner="309956199498", image_name="RHEL-9.*_HVM-*-x86_64-*",
             image_family="RHEL-9",
+            root_snapshot_gib=10,
         ),
         OperatingSystem(
             "windows-2022",
             "/aws/service/ami-windows-latest/Windows_Server-2022-English-Full-Base",
             True,
+            root_snapshot_gib=30,
+            default_instance_type="t3.medium",  # 2 vCPU, 4 GiB
         ),
     )
 }

@@ -6,6 +6,7 @@ message naming the key and what is allowed, before any resource is registered.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import json
 import re
@@ -13,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 import pulumi
 from pulumi.runtime.config import CONFIG, get_config_env
+from pulumi_aws.ec2 import InstanceType
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -20,7 +22,9 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic.alias_generators import to_camel
 
@@ -53,6 +57,11 @@ SYNC_NAME_PREFIX = "ssm-inventory-"
 SYNC_NAME_MAX = 64
 WORKLOAD_MAX = SYNC_NAME_MAX - len(SYNC_NAME_PREFIX)
 WORKLOAD_PATTERN = rf"^[A-Za-z0-9][A-Za-z0-9_.\-]{{0,{WORKLOAD_MAX - 1}}}$"
+# Every EC2 instance type name pulumi-aws knows (its InstanceType enum, generated from the
+# AWS API): a typo such as t3.mirco fails here instead of at RunInstances.
+KNOWN_INSTANCE_TYPES = frozenset(member.value for member in InstanceType)
+DEFAULT_OS = "amazon-linux-2023"
+
 # Tag keys and values as AWS allows them (letters, digits, spaces and _ . : / = + - @).
 TAG_KEY = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[\w .:/=+\-@]+$")]
 TAG_VALUE = Annotated[str, StringConstraints(max_length=256, pattern=r"^[\w .:/=+\-@]*$")]
@@ -116,18 +125,51 @@ class FleetGroup(_Model):
 
     role: Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9]{0,31}$")]
     count: Annotated[int, Field(ge=0, le=1000)] = 2
+    # No default here: _os_default_instance_type fills in the OS's default (t3.micro for
+    # Linux, t3.medium for Windows) so that the validated group carries the final type.
     instance_type: Annotated[
         str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z][a-z0-9\-]*\.[a-z0-9]+$")
-    ] = "t3.micro"
-    os: str = "amazon-linux-2023"
+    ]
+    os: str = DEFAULT_OS
     patch_group: TAG_VALUE = "Critical"
     root_volume_size: Annotated[int | None, Field(ge=8, le=16384)] = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _os_default_instance_type(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or {"instanceType", "instance_type"} & data.keys():
+            return data
+        os_key = data.get("os", DEFAULT_OS)
+        # An unknown OS is reported by _known_os; the Linux default keeps that the one error.
+        os = SUPPORTED_OS.get(os_key if isinstance(os_key, str) else DEFAULT_OS)
+        default = (os or SUPPORTED_OS[DEFAULT_OS]).default_instance_type
+        return {**data, "instanceType": default}
+
+    @field_validator("instance_type")
+    @classmethod
+    def _known_instance_type(cls, value: str) -> str:
+        if value not in KNOWN_INSTANCE_TYPES:
+            close = difflib.get_close_matches(value, sorted(KNOWN_INSTANCE_TYPES), n=3)
+            hint = f"; did you mean {' or '.join(close)}?" if close else " (names look like t3.micro)"
+            raise ValueError(f"unknown EC2 instance type '{value}'{hint}")
+        return value
 
     @field_validator("os")
     @classmethod
     def _known_os(cls, value: str) -> str:
         if value not in SUPPORTED_OS:
             raise ValueError(f"unknown OS '{value}'; allowed: {', '.join(SUPPORTED_OS)}")
+        return value
+
+    @field_validator("root_volume_size")
+    @classmethod
+    def _fits_the_image(cls, value: int | None, info: ValidationInfo) -> int | None:
+        os = SUPPORTED_OS.get(info.data.get("os", ""))
+        if value is not None and os is not None and value < os.root_snapshot_gib:
+            raise ValueError(
+                f"{value} GiB is smaller than the {os.key} image's root snapshot; "
+                f"use at least {os.root_snapshot_gib} GiB (or leave it unset)"
+            )
         return value
 
     @property
@@ -137,7 +179,8 @@ class FleetGroup(_Model):
 
 
 def _default_fleet() -> list[FleetGroup]:
-    return [FleetGroup(role="WebServer"), FleetGroup(role="AppServer")]
+    # Validated from raw input like a configured group, so the OS default instance type applies.
+    return [FleetGroup.model_validate({"role": role}) for role in ("WebServer", "AppServer")]
 
 
 class InventoryParameters(_Model):

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components.config import ConfigError
+from components.zones import choose_zones
 
 # The VPC is cut into eight equal blocks: up to six private subnets (one per AZ), one spare,
 # and the last block for the optional public NAT subnet. Derived, never typed by hand.
@@ -22,6 +22,7 @@ class NetworkArgs:
     az_count: int
     tags: dict[str, str]
     nat_gateway: bool = False
+    # Zone names, chosen beforehand by components.zones.choose_zones (empty: any available).
     availability_zones: list[str] = field(default_factory=list)
 
 
@@ -29,17 +30,6 @@ def subnet_cidrs(vpc_cidr: str, az_count: int) -> tuple[list[str], str]:
     """Private subnet CIDRs (one per AZ) and the public NAT subnet CIDR."""
     blocks = list(ipaddress.IPv4Network(vpc_cidr).subnets(prefixlen_diff=SUBNET_SLOTS_BITS))
     return [str(b) for b in blocks[:az_count]], str(blocks[PUBLIC_SLOT])
-
-
-def available_zones(az_count: int) -> list[str]:
-    """The first ``az_count`` available AZs of the region; a config error if there are fewer."""
-    names = sorted(aws.get_availability_zones(state="available").names)
-    if len(names) < az_count:
-        raise ConfigError(
-            f"ssm-inventory:azCount: {az_count} AZs requested but the region has "
-            f"{len(names)} available ({', '.join(names)}); use 1 to {len(names)}"
-        )
-    return names[:az_count]
 
 
 class Network(pulumi.ComponentResource):
@@ -55,7 +45,9 @@ class Network(pulumi.ComponentResource):
         super().__init__("ssm-inventory:network:Network", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = args.tags
-        zones = args.availability_zones or available_zones(args.az_count)
+        zones = args.availability_zones or [
+            zone.name for zone in choose_zones(args.az_count, aws.get_region().region)
+        ]
         private_cidrs, public_cidr = subnet_cidrs(args.vpc_cidr, len(zones))
 
         # DNS support and hostnames are required for interface endpoints' private DNS.

@@ -44,6 +44,23 @@ def partition_of(region: str) -> dict[str, str]:
     return {"partition": found["id"], "dnsSuffix": suffix,
             "reverseDnsPrefix": ".".join(reversed(suffix.split(".")))}
 
+# Zone IDs are named after the region: us-east-1 -> use1-az1, ap-northeast-2 -> apne2-az1,
+# us-gov-west-1 -> usgw1-az1, cn-northwest-1 -> cnnw1-az1.
+_REGION_WORD_CODES = {
+    "north": "n", "south": "s", "east": "e", "west": "w", "central": "c", "northeast": "ne",
+    "northwest": "nw", "southeast": "se", "southwest": "sw", "gov": "g",
+}
+
+# Zones that offer only part of what the region offers (lab facts §7: the t3 family is absent
+# from us-east-1's use1-az3, an older zone). The mock offers these older families there and
+# no interface endpoint service either (endpoint services leave zones out: AWS knowledge
+# center "interface-endpoint-availability-zone"; a us-east-1 PrivateLink error listing
+# use1-az1, -az2, -az4, -az5, -az6 only: github.com/chanzuckerberg/cztack/pull/865). That
+# the SSM services skip use1-az3 is the mock's assumption. Every other zone offers all.
+CONSTRAINED_ZONES: dict[str, frozenset[str]] = {
+    "use1-az3": frozenset({"t1", "t2", "m1", "m2", "m3", "m4", "c1", "c3", "c4", "r3", "r4",
+                           "i2", "d2", "g2", "x1"}),
+}
 
 _ID_PREFIX = {
     "aws:ec2/vpc:Vpc": "vpc",
@@ -64,6 +81,29 @@ def _digest(*parts: str, length: int = 17) -> str:
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
 
 
+def zone_id_prefix(region: str) -> str:
+    """``us-east-1`` -> ``use1``: the prefix of the region's zone IDs."""
+    area, *words = region.split("-")
+    return area + "".join(_REGION_WORD_CODES.get(word, word[:1]) if not word.isdigit() else word
+                          for word in words)
+
+
+def zone_ids_by_name(region: str, account_id: str) -> dict[str, str]:
+    """The account's zone name -> zone ID map of ``region``.
+
+    AWS maps zone names to physical zones independently for each account: the mock rotates
+    the IDs by an offset derived from account and region (for the mock account in us-east-1,
+    ``us-east-1b`` is ``use1-az3``), so code that matched names instead of IDs would show.
+    """
+    count = AZ_COUNT_BY_REGION.get(region, 3)
+    offset = int(_digest("zones", account_id, region), 16) % count
+    prefix = zone_id_prefix(region)
+    return {
+        f"{region}{letter}": f"{prefix}-az{(index + offset) % count + 1}"
+        for index, letter in enumerate("abcdefgh"[:count])
+    }
+
+
 def _uuid(seed: str) -> str:
     h = _digest(seed, length=32)
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
@@ -82,13 +122,13 @@ class AwsMocks(pulumi.runtime.Mocks):
         token, a = args.token, args.args
         arn, dns = f"arn:{self.partition['partition']}", self.partition["dnsSuffix"]
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-            count = AZ_COUNT_BY_REGION.get(self.region, 3)
-            letters = "abcdefgh"[:count]
-            return {
-                "names": [f"{self.region}{x}" for x in letters],
-                "zoneIds": [f"use1-az{i + 1}" for i in range(count)],
-                "id": self.region,
-            }
+            zones = zone_ids_by_name(self.region, self.account_id)
+            return {"names": list(zones), "zoneIds": list(zones.values()), "id": self.region,
+                    "groupNames": [self.region] * len(zones)}
+        if token == "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings":
+            return self._instance_type_offerings(a)
+        if token == "aws:ec2/getVpcEndpointService:getVpcEndpointService":
+            return self._vpc_endpoint_service(a)
         if token == "aws:index/getRegion:getRegion":
             return {"region": self.region, "name": self.region, "id": self.region,
                     "endpoint": f"ec2.{self.region}.{dns}"}
@@ -108,6 +148,44 @@ class AwsMocks(pulumi.runtime.Mocks):
             return {"id": image, "imageId": image, "architecture": "x86_64",
                     "ownerId": (a.get("owners") or [""])[0], "rootDeviceName": "/dev/sda1"}
         raise NotImplementedError(f"no mock for invoke {token}")
+
+    def _instance_type_offerings(self, a: dict[str, Any]) -> dict[str, Any]:
+        """DescribeInstanceTypeOfferings per zone, filtered by ``instance-type`` values."""
+        location_type = a.get("locationType") or "region"
+        wanted = [v for f in a.get("filters") or [] if f["name"] == "instance-type"
+                  for v in f["values"]]
+        zones = zone_ids_by_name(self.region, self.account_id)
+        pairs: list[tuple[str, str]] = []
+        for instance_type in wanted:
+            family = instance_type.split(".")[0]
+            if location_type == "region":
+                pairs.append((instance_type, self.region))
+                continue
+            for name, zone_id in zones.items():
+                families = CONSTRAINED_ZONES.get(zone_id)
+                if families is None or family in families:
+                    pairs.append((instance_type, zone_id if "id" in location_type else name))
+        return {"id": self.region, "region": self.region, "locationType": location_type,
+                "filters": a.get("filters"), "instanceTypes": [t for t, _ in pairs],
+                "locations": [loc for _, loc in pairs], "locationTypes": [location_type] * len(pairs)}
+
+    def _vpc_endpoint_service(self, a: dict[str, Any]) -> dict[str, Any]:
+        """An AWS interface endpoint service of this region; its zones are listed by NAME."""
+        prefix, dns = self.partition["reverseDnsPrefix"], self.partition["dnsSuffix"]
+        name = a.get("serviceName") or f"{prefix}.{self.region}.{a.get('service')}"
+        if f".{self.region}." not in name:
+            raise ValueError(f"no matching EC2 VPC Endpoint Service found for {name}")
+        service = name.rsplit(".", 1)[-1]
+        zones = [zone for zone, zone_id in zone_ids_by_name(self.region, self.account_id).items()
+                 if zone_id not in CONSTRAINED_ZONES]
+        return {"id": name, "serviceName": name, "service": service, "serviceType": "Interface",
+                "serviceId": f"vpce-svc-{_digest(name)}", "owner": "amazon", "region": self.region,
+                "serviceRegion": self.region, "availabilityZones": zones,
+                "acceptanceRequired": False, "managesVpcEndpoints": False,
+                "vpcEndpointPolicySupported": True,
+                "privateDnsName": f"{service}.{self.region}.{dns}",
+                "baseEndpointDnsNames": [f"{service}.{self.region}.vpce.{dns}"],
+                "supportedIpAddressTypes": ["ipv4"], "tags": {}}
 
     # -- resources -------------------------------------------------------------------------
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:

@@ -19,7 +19,7 @@ BUCKET = "aws:s3/bucket:Bucket"
 EXPECTED_OUTPUTS = {
     "vpcId", "privateSubnetIds", "endpointSecurityGroupId", "endpointIds", "instanceRoleArn",
     "instanceRoleName", "instanceProfileName", "instanceIds", "associationId",
-    "associationName", "inventoryTargets", "operatorPolicyArn",
+    "associationName", "inventoryTargets", "operatorPolicyArn", "availabilityZoneIds",
 }
 
 
