@@ -305,7 +305,14 @@ def register(subparsers: Any) -> None:
 def _console() -> Any:
     from rich.console import Console
 
-    console = Console(file=sys.stdout)
+    class PlanConsole(Console):
+        def on_broken_pipe(self) -> None:
+            # rich's default exits with 1, which reads as "mandatory violation": let run()
+            # finish with the real verdict instead.
+            self.quiet = True
+            raise BrokenPipeError
+
+    console = PlanConsole(file=sys.stdout)
     if not console.is_terminal and not os.environ.get("COLUMNS"):
         console.width = 160
     return console

@@ -152,11 +152,11 @@ def test_graph_files(tmp_path: Path, suffix: str) -> None:
     text = target.read_text()
     if suffix == ".mmd":
         assert text.startswith("flowchart LR")
-        assert 'subgraph n' in text and '["fleet-web1<br/>aws.ec2.Instance"]' in text
+        assert 'subgraph n' in text and '["fleet-web1<br/>aws:ec2/instance:Instance"]' in text
         assert "==>" in text  # the critical path is drawn bold
     elif suffix == ".dot":
         assert text.startswith('digraph "ssm-inventory-dev"')
-        assert "cluster_" in text and 'label="fleet-web1\\naws.ec2.Instance"' in text
+        assert "cluster_" in text and 'label="fleet-web1\\naws:ec2/instance:Instance"' in text
         assert text.count("->") >= 40
     else:
         root = ET.fromstring(text)
