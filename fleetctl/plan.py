@@ -1,10 +1,12 @@
 """``fleetctl plan``: what a stack will create and whether it passes policy, offline.
 
-``fleetctl plan --stack NAME [--json] [--graph FILE] [--policy-config FILE] [--no-policy]
-[--policy-pack DIR] [--project-dir DIR] [--config KEY=VALUE ...]``
+``fleetctl plan --stack NAME [--json] [--full] [--graph FILE] [--policy-config FILE]
+[--no-policy] [--policy-pack DIR] [--project-dir DIR] [--config KEY=VALUE ...]``
 
-Runs the project's ``__main__.py`` under the Pulumi mock runtime with the stack's real
-config (``Pulumi.yaml`` defaults, then ``Pulumi.<NAME>.yaml``, then ``--config`` overrides),
+Runs the ``__main__.py`` of the project (the nearest directory with a ``Pulumi.yaml`` from the
+current one upwards, or ``--project-dir``) under the Pulumi mock runtime with the stack's real
+config (``Pulumi.yaml`` defaults, then ``Pulumi.<NAME>.yaml``, then ``--config`` overrides,
+whose keys may be ``pulumi config set --path`` paths such as ``inventory.schedule``),
 records every registration, runs the policy pack in ``policy/`` over it through the analyzer
 gRPC protocol (``Analyze`` per resource, then ``AnalyzeStack``), and prints a resource tree,
 counts by type, the estimated deploy critical path and the policy results by level.
@@ -14,7 +16,8 @@ Policy config: ``--policy-config FILE`` (JSON, the format of ``pulumi up
 exists, otherwise the pack's defaults.
 
 Exit codes: 0 no mandatory violation; 1 at least one mandatory violation; 2 config,
-project, program or policy-pack error (``error: <message>`` on stderr, no traceback).
+project, program or policy-pack error (``error: <message>`` on stderr, no traceback). A
+closed stdout (``| head``) does not change the exit code.
 
 ``--json`` prints one document (schema ``fleetctl.plan/1``; keys are only ever added)::
 
@@ -38,13 +41,18 @@ project, program or policy-pack error (``error: <message>`` on stderr, no traceb
         "violations": [{"policy": "required-tags", "urn": "urn:..." | null,
                         "level": "mandatory" | "advisory" | "remediate",
                         "message": "...",
-                        "severity": "low" | "medium" | "high" | "critical" | null}]
+                        "severity": "low" | "medium" | "high" | "critical" | null,
+                        "description": "..." | null,   # the policy's description
+                        "configKey": "allowed-tag-values.allowedValues.Workload"}]
       },
       "criticalPath": {
         "totalSeconds": 321.0,
         "steps": [{"urn": "urn:...", "type": "...", "name": "...", "seconds": 3.0,
                    "startSeconds": 0.0, "finishSeconds": 3.0}]
-      }
+      },
+      "warnings": ["..."],                           # what the program logged (pulumi.log.warn)
+      "secrets": ["aws:accessKey"],                  # secure: values, not decrypted offline
+      "configNotes": ["ssm-inventory:inventory: replaced whole object (...)"]
     }
 """
 

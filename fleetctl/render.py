@@ -10,6 +10,7 @@ big group of alike resources (``fleet-web1`` .. ``fleet-web500``) is one summary
 
 from __future__ import annotations
 
+import graphlib
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -121,34 +122,22 @@ class _PlanView:
         """Longest chain of dependencies below each resource; a component takes its
         earliest member's depth (so the network comes before the fleet that uses it)."""
         by_urn = self.recording.by_urn()
-        depth: dict[str, int] = {}
-
-        def deps(r: RecordedResource) -> set[str]:
+        graph: dict[str, set[str]] = {}
+        for r in self.recording.resources:
             found = set(r.dependencies) | {u for us in r.property_dependencies.values() for u in us}
-            return {u for u in found if u in by_urn and u != r.urn}
-
-        def custom_depth(urn: str, seen: frozenset[str] = frozenset()) -> int:
-            if urn in depth:
-                return depth[urn]
-            r = by_urn[urn]
-            if not r.custom:
-                members = [m for m in self._descendants(urn) if m.custom]
-                value = min((custom_depth(m.urn, seen | {urn}) for m in members), default=0)
-            else:
-                value = 1 + max((custom_depth(d, seen | {urn}) for d in deps(r) if d not in seen),
-                                default=-1)
-            depth[urn] = value
-            return value
-
-        import sys
-
-        limit = sys.getrecursionlimit()
-        sys.setrecursionlimit(max(limit, 10 * len(by_urn) + 1000))
+            # Dependencies on components stand for their members: follow custom ones only.
+            graph[r.urn] = {u for u in found if u in by_urn and u != r.urn and by_urn[u].custom}
+        depth: dict[str, int] = {}
         try:
-            for r in self.recording.resources:
-                custom_depth(r.urn)
-        finally:
-            sys.setrecursionlimit(limit)
+            order = list(graphlib.TopologicalSorter(graph).static_order())
+        except graphlib.CycleError:  # not from a real program; keep registration order
+            order = list(graph)
+        for urn in order:
+            depth[urn] = 1 + max((depth.get(d, 0) for d in graph[urn]), default=-1)
+        for r in self.recording.resources:
+            if not r.custom:
+                members = [m.urn for m in self._descendants(r.urn) if m.custom]
+                depth[r.urn] = min((depth[m] for m in members), default=0)
         return depth
 
     def _descendants(self, urn: str) -> Iterable[RecordedResource]:
