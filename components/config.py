@@ -338,6 +338,8 @@ def _provider_problems(raw: dict[str, str]) -> list[str]:
     """``aws:`` keys the provider does not have (typos) and regions pulumi-aws does not know."""
     problems = []
     keys = _provider_config_keys()
+    # The provider's own escape hatch for regions it does not list yet.
+    skip_region_check = str(raw.get("aws:skipRegionValidation", "")).lower() == "true"
     for full_key, text in raw.items():
         if not full_key.startswith("aws:"):
             continue
@@ -345,7 +347,7 @@ def _provider_problems(raw: dict[str, str]) -> list[str]:
         if key not in keys:
             suggestion = _close(key, keys).replace("'", "'aws:", 1)
             problems.append(f"{full_key}: is not a key of the aws provider{suggestion}")
-        elif key == "region" and text not in KNOWN_REGIONS:
+        elif key == "region" and text not in KNOWN_REGIONS and not skip_region_check:
             problems.append(f"{full_key}: unknown region {text!r}{_close(str(text), KNOWN_REGIONS)} "
                             f"(regions pulumi-aws knows: pulumi_aws.Region)")
     return problems

@@ -253,3 +253,10 @@ def test_valid_schedules_pass(schedule: str) -> None:
 def test_stack_tags_merge_under_program_tags() -> None:
     config = parse_stack_config({"ssm-inventory:workload": "Prod", "ssm-inventory:tags": '{"Owner": "ops"}'})
     assert config.common_tags == {"Owner": "ops", "Environment": "OELabIPM", "Workload": "Prod"}
+
+
+def test_skip_region_validation_lets_a_new_region_through() -> None:
+    """``aws:skipRegionValidation`` is the provider's own switch for regions it does not list."""
+    config = parse_stack_config({"ssm-inventory:workload": "Test", "aws:region": "xx-new-1",
+                                 "aws:skipRegionValidation": "true"})
+    assert config.workload == "Test"
