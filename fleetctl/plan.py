@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import json
 import os
 import sys
@@ -180,6 +181,8 @@ def evaluate_policy(recording: Recording, pack_dir: Path, config_path: Path | No
             diagnostics = analyzer_client.check_recording(recording, server=server)
             settings = {name: entry.properties for name, entry in server.effective_config.items()}
             schemas = {p.name: p.config_schema for p in info.policies}
+    except PlanError:
+        raise
     except analyzer_client.PolicyPackError as exc:
         raise PlanError(f"policy pack {pack_dir}: {exc}") from None
     except Exception as exc:  # the pack crashed or the gRPC call failed: not a verdict
@@ -205,8 +208,6 @@ def evaluate_policy(recording: Recording, pack_dir: Path, config_path: Path | No
 
 def _check_policy_names(config: Mapping[str, Any], path: Path, info: Any) -> None:
     """A policy config naming a policy the pack does not have is a mistake, not a no-op."""
-    import difflib
-
     known = [p.name for p in info.policies]
     unknown = [key for key in config if key != "all" and key not in known]
     if not unknown:

@@ -244,8 +244,9 @@ def test_unknown_policy_name_in_a_policy_config_is_an_error(tmp_path: Path) -> N
     path.write_text(json.dumps(config))
     result = fleetctl("plan", "--stack", "dev", "--policy-config", str(path))
     assert result.code == 2
-    assert ("typo.json: unknown policy 'alowed-tag-values' (did you mean 'allowed-tag-values'?)"
-            in result.stderr)
+    assert result.stderr.startswith(
+        f"error: {path}: unknown policy 'alowed-tag-values' (did you mean 'allowed-tag-values'?); "
+        "the pack ssm-fleet-guard has: ")
     assert "Traceback" not in result.stderr
 
 
