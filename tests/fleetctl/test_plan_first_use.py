@@ -93,6 +93,17 @@ def test_a_path_sets_one_leaf_of_the_stack_value() -> None:
     assert settings.notes == ()
 
 
+def test_paths_append_to_project_defaults_quote_keys_and_remove_leaves() -> None:
+    settings = load_stack_settings("dev", ROOT, {
+        "endpoints[4]": "kms",              # the Pulumi.yaml default list, one appended
+        'tags["Cost Center"]': "lab",       # a key with a space
+        "tags.Owner": None,                 # `tags.Owner=` removes the leaf
+    })
+    assert json.loads(settings.config["ssm-inventory:endpoints"]) == [
+        "ssm", "ec2messages", "ec2", "ssmmessages", "kms"]
+    assert json.loads(settings.config["ssm-inventory:tags"]) == {"CostCenter": "lab", "Cost Center": "lab"}
+
+
 def test_replacing_a_whole_object_is_said_on_stderr() -> None:
     result = fleetctl("plan", "--stack", "prod", "--no-policy", "--json",
                       "--config", "inventory={schedule: rate(1 hour)}")
