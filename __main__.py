@@ -8,7 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.config import load_stack_config
-from components.endpoints import SsmEndpoints, SsmEndpointsArgs
+from components.endpoints import SsmEndpoints, SsmEndpointsArgs, empty_fleet_warning
 from components.fleet import WorkloadFleet, WorkloadFleetArgs
 from components.instance_role import InstanceRole, InstanceRoleArgs
 from components.inventory import InventoryCollection, InventoryCollectionArgs
@@ -31,6 +31,8 @@ zones = choose_zones(
     endpoint_services={s: partition.endpoint_service(region, s) for s in config.endpoints},
 )
 tags = config.common_tags
+if not any(group.count for group in config.fleet):
+    pulumi.log.warn(empty_fleet_warning(len(config.endpoints), config.az_count))
 
 inventory = InventoryCollection(
     "inventory",

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 import pulumi
 from pulumi.runtime.config import CONFIG, get_config_env
+from pulumi_aws import Region
 from pulumi_aws.ec2 import InstanceType
 from pydantic import (
     AfterValidator,
@@ -32,6 +33,10 @@ from components.amis import SUPPORTED_OS
 from components.schedule import validate_schedule
 
 NAMESPACE = "ssm-inventory"
+
+# Every region pulumi-aws knows (its Region enum); anything else is a typo or a region the
+# provider cannot reach yet.
+KNOWN_REGIONS = frozenset(r.value for r in Region)
 
 # Interface endpoint services an SSM-managed fleet in private subnets may need
 # (lab facts §2): the three the docs call required, Session Manager, and the optional ones.
@@ -62,9 +67,13 @@ WORKLOAD_PATTERN = rf"^[A-Za-z0-9][A-Za-z0-9_.\-]{{0,{WORKLOAD_MAX - 1}}}$"
 KNOWN_INSTANCE_TYPES = frozenset(member.value for member in InstanceType)
 DEFAULT_OS = "amazon-linux-2023"
 
-# Tag keys and values as AWS allows them (letters, digits, spaces and _ . : / = + - @).
-TAG_KEY = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[\w .:/=+\-@]+$")]
-TAG_VALUE = Annotated[str, StringConstraints(max_length=256, pattern=r"^[\w .:/=+\-@]*$")]
+# Tag keys and values as AWS allows them ("Tagging your AWS resources", tag naming limits:
+# letters, numbers and spaces representable in UTF-8, and + - = . _ : / @).
+TAG_KEY_PATTERN = r"^[\w .:/=+\-@]+$"
+TAG_VALUE_PATTERN = r"^[\w .:/=+\-@]*$"
+TAG_CHARACTERS = "letters, digits, spaces and _ . : / = + - @"
+TAG_KEY = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=TAG_KEY_PATTERN)]
+TAG_VALUE = Annotated[str, StringConstraints(max_length=256, pattern=TAG_VALUE_PATTERN)]
 
 
 # General purpose bucket naming rules (Amazon S3 user guide, "General purpose bucket naming
@@ -333,10 +342,17 @@ _PROGRAM_TAG_KEYS = {
     "AmiSsmParameter", "Tier",
 }
 
-# Keys whose raw config value is JSON (lists and objects).
+# Keys whose raw config value is JSON (lists and objects), and the shape a person should write.
 _STRUCTURED_KEYS = {
     "endpoints": list, "fleet": list, "inventory": dict, "tags": dict,
     "s3EndpointAllowedBuckets": list,
+}
+_EXPECTED_SHAPE = {
+    "endpoints": "a list of service names like [ssm, ec2messages]",
+    "fleet": "a list of groups like [{role: WebServer, count: 2}]",
+    "inventory": "an object like {schedule: rate(30 minutes)}",
+    "tags": "a map of tag keys to values like {Owner: platform-team}",
+    "s3EndpointAllowedBuckets": "a list of bucket names like [app-data, reports.example.com]",
 }
 
 
@@ -361,18 +377,89 @@ def _describe_location(loc: tuple[int | str, ...]) -> str:
     return key
 
 
+def _tag_hint(text: Any, what: str) -> str:
+    """Which characters of a tag key/value AWS refuses, in words (not the regex)."""
+    bad = sorted({c for c in str(text) if not re.fullmatch(r"[\w .:/=+\-@]", c)})
+    shown = " ".join(repr(c) for c in bad)
+    return (f"{what} {str(text)!r} contains {shown}, which AWS does not allow in tags; "
+            f"allowed: {TAG_CHARACTERS}")
+
+
 def _format_errors(error: ValidationError) -> str:
     lines = []
     for item in error.errors():
         message = item["msg"].removeprefix("Value error, ")
+        loc = tuple(item["loc"])
         if item["type"] == "missing":
             message = "is required"
         elif item["type"] == "extra_forbidden":
             message = "is not a known key"
         elif item["type"] == "string_pattern_mismatch":
-            message = _PATTERN_HINTS.get(str(item["loc"][-1]), message)
-        lines.append(f"{_describe_location(item['loc'])}: {message}")
+            pattern = (item.get("ctx") or {}).get("pattern")
+            if pattern in (TAG_KEY_PATTERN, TAG_VALUE_PATTERN) and loc[-1] == "[key]":
+                loc = loc[:-1]
+                message = _tag_hint(item["input"], "tag key")
+            elif pattern in (TAG_KEY_PATTERN, TAG_VALUE_PATTERN) and loc[0] == "tags":
+                message = _tag_hint(item["input"], "tag value")
+            else:
+                message = _PATTERN_HINTS.get(str(loc[-1]), message)
+        lines.append(f"{_describe_location(loc)}: {message}")
     return "invalid stack config:\n  " + "\n  ".join(lines)
+
+
+def _describe_value(value: Any) -> str:
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    return "a list" if isinstance(value, list) else "an object"
+
+
+def _structured_value(key: str, text: Any) -> tuple[Any, str | None]:
+    """The parsed value of a structured key, or a message saying what shape was expected."""
+    expected = _STRUCTURED_KEYS[key]
+    try:
+        parsed = json.loads(text) if isinstance(text, str) else text
+    except json.JSONDecodeError:
+        parsed = text  # a plain string, e.g. `endpoints: ssm`
+    if isinstance(parsed, expected):
+        return parsed, None
+    return None, f"expected {_EXPECTED_SHAPE[key]}, got {_describe_value(parsed)}"
+
+
+def _provider_config_keys() -> frozenset[str]:
+    """The aws provider's config keys, asked of pulumi-aws (its ``pulumi_aws.config`` module)."""
+    import pulumi_aws.config as aws_config
+
+    _ = aws_config.region  # the SDK loads the module lazily: touch it to get its real class
+    names = [n for n, v in vars(type(aws_config)).items() if isinstance(v, property)]
+    return frozenset(to_camel(n) for n in names)
+
+
+def _close(word: str, choices: Any) -> str:
+    match = difflib.get_close_matches(word, list(choices), n=1)
+    return f"; did you mean {match[0]!r}?" if match else ""
+
+
+def _provider_problems(raw: dict[str, str]) -> list[str]:
+    """``aws:`` keys the provider does not have (typos) and regions pulumi-aws does not know."""
+    problems = []
+    keys = _provider_config_keys()
+    # The provider's own escape hatch for regions it does not list yet.
+    skip_region_check = str(raw.get("aws:skipRegionValidation", "")).lower() == "true"
+    for full_key, text in raw.items():
+        if not full_key.startswith("aws:"):
+            continue
+        key = full_key.removeprefix("aws:")
+        if key not in keys:
+            suggestion = _close(key, keys).replace("'", "'aws:", 1)
+            problems.append(f"{full_key}: is not a key of the aws provider{suggestion}")
+        elif key == "region" and text not in KNOWN_REGIONS and not skip_region_check:
+            problems.append(f"{full_key}: unknown region {text!r}{_close(str(text), KNOWN_REGIONS)} "
+                            f"(regions pulumi-aws knows: pulumi_aws.Region)")
+    return problems
 
 
 def parse_stack_config(raw: dict[str, str]) -> StackConfig:
@@ -382,7 +469,7 @@ def parse_stack_config(raw: dict[str, str]) -> StackConfig:
     """
     prefix = f"{NAMESPACE}:"
     values: dict[str, Any] = {}
-    problems: list[str] = []
+    problems: list[str] = _provider_problems(raw)
     known = {field.alias or name for name, field in StackConfig.model_fields.items()}
     for full_key, text in raw.items():
         if not full_key.startswith(prefix):
@@ -391,18 +478,12 @@ def parse_stack_config(raw: dict[str, str]) -> StackConfig:
         if key not in known:
             problems.append(f"{full_key}: is not a known key; allowed: {', '.join(sorted(known))}")
             continue
-        expected = _STRUCTURED_KEYS.get(key)
-        if expected is None:
+        if key not in _STRUCTURED_KEYS:
             values[key] = text
             continue
-        try:
-            parsed = json.loads(text) if isinstance(text, str) else text
-        except json.JSONDecodeError:
-            problems.append(f"{full_key}: is not valid YAML/JSON structured config")
-            continue
-        if not isinstance(parsed, expected):
-            kind = "a list" if expected is list else "a mapping"
-            problems.append(f"{full_key}: must be {kind}, got {type(parsed).__name__}")
+        parsed, problem = _structured_value(key, text)
+        if problem:
+            problems.append(f"{full_key}: {problem}")
             continue
         values[key] = parsed
     if problems:

@@ -29,6 +29,28 @@ SSM_REGIONAL_BUCKETS = (
     "aws-ssm-distributor-file-{region}",
 )
 
+# Interface endpoint price in us-east-1 (USD per endpoint per AZ per hour), from the AWS
+# PrivateLink pricing page (https://aws.amazon.com/privatelink/pricing/, "Interface Endpoint
+# pricing"); other regions cost about the same or more. Data processing is extra.
+INTERFACE_ENDPOINT_HOURLY_USD = 0.01
+HOURS_PER_MONTH = 730  # AWS's own monthly-hours convention on its pricing pages
+
+
+def monthly_endpoint_cost(services: int, az_count: int) -> float:
+    """Estimated USD a month the interface endpoints cost while provisioned (no data)."""
+    return services * az_count * INTERFACE_ENDPOINT_HOURLY_USD * HOURS_PER_MONTH
+
+
+def empty_fleet_warning(services: int, az_count: int) -> str:
+    """Why an empty fleet deserves a word: its endpoints bill by the hour all the same."""
+    cost = monthly_endpoint_cost(services, az_count)
+    return (
+        f"the fleet has no instances, but its {services} interface endpoint(s) in {az_count} "
+        f"AZ(s) still cost about USD {cost:.0f} a month (estimate: {services} x {az_count} x "
+        f"USD {INTERFACE_ENDPOINT_HOURLY_USD}/hour x {HOURS_PER_MONTH} h, us-east-1 PrivateLink "
+        "price, aws.amazon.com/privatelink/pricing); set fleet counts or destroy the stack"
+    )
+
 
 # What the workloads may do on the buckets of `s3EndpointAllowedBuckets`: read, write and
 # delete objects (multipart uploads included, as the AWS CLI and SDKs use them for large

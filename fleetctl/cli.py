@@ -33,8 +33,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Exit code for a usage or environment problem (as `fleetctl plan` uses it for config errors).
+EXIT_ERROR = 2
+
+MISSING_DEPENDENCY_HINT = (
+    "fleetctl: this Python lacks the project's dependencies (no module named {name!r}); "
+    "run `make setup` in the project, then `.venv/bin/fleetctl ...` "
+    "(or `source .venv/bin/activate` first)"
+)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    try:
+        parser = build_parser()
+    except ModuleNotFoundError as exc:
+        # `python -m fleetctl` with a Python outside the venv: say what to do, in one line.
+        print(MISSING_DEPENDENCY_HINT.format(name=(exc.name or "?").split(".")[0]), file=sys.stderr)
+        return EXIT_ERROR
     args = parser.parse_args(argv)
     return int(args.func(args))
 

@@ -22,15 +22,6 @@ class GraphFormatError(ValueError):
     """The graph file name has no supported suffix."""
 
 
-def short_type(type_token: str) -> str:
-    """``aws:ec2/vpcEndpoint:VpcEndpoint`` -> ``aws.ec2.VpcEndpoint``."""
-    parts = type_token.split(":")
-    if len(parts) != 3:
-        return type_token
-    package, module, cls = parts
-    return f"{package}.{module.split('/')[0]}.{cls}"
-
-
 class _Graph:
     def __init__(self, recording: Recording, critical_urns: Sequence[str]) -> None:
         self.resources = [r for r in recording.resources if r.parent is not None]
@@ -50,7 +41,8 @@ class _Graph:
             self.children.setdefault(r.parent, []).append(r)
 
     def label(self, r: RecordedResource) -> str:
-        return f"{r.name}\n{short_type(r.type)}"
+        # Types spelled as Pulumi spells them, as everywhere in fleetctl's output.
+        return f"{r.name}\n{r.type}"
 
 
 def _property_deps(r: RecordedResource) -> set[str]:
@@ -134,7 +126,9 @@ def to_svg(recording: Recording, critical_urns: Sequence[str] = ()) -> str:
     columns: dict[int, list[RecordedResource]] = {}
     for r in custom:
         columns.setdefault(depth[r.urn], []).append(r)
-    box_w, box_h, gap_x, gap_y, margin = 230, 40, 70, 14, 20
+    # Wide enough for the longest type token at 11 px Helvetica (about 6.5 px a character).
+    longest = max((len(t) for r in custom for t in (r.name, r.type)), default=20)
+    box_w, box_h, gap_x, gap_y, margin = max(230, int(longest * 6.5) + 16), 40, 70, 14, 20
     pos: dict[str, tuple[int, int]] = {}
     for col, members in columns.items():
         for row, r in enumerate(members):
@@ -165,7 +159,7 @@ def to_svg(recording: Recording, critical_urns: Sequence[str] = ()) -> str:
             f'<g><rect x="{x}" y="{y}" width="{box_w}" height="{box_h}" rx="6" fill="#fff" '
             f'stroke="{"#c0392b" if hot else "#333"}" stroke-width="{2 if hot else 1}"/>'
             f'<text x="{x + 8}" y="{y + 16}" font-weight="bold">{html.escape(r.name)}</text>'
-            f'<text x="{x + 8}" y="{y + 31}" fill="#555">{html.escape(short_type(r.type))}</text></g>'
+            f'<text x="{x + 8}" y="{y + 31}" fill="#555">{html.escape(r.type)}</text></g>'
         )
     out.append("</svg>")
     return "\n".join(out) + "\n"

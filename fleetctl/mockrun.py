@@ -25,6 +25,7 @@ from pulumi.output import Unknown
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.config import set_all_config
+from pulumi.runtime.proto import engine_pb2
 from pulumi.runtime.stack import run_in_stack
 
 from fleetctl.mocks import AwsMocks
@@ -64,6 +65,8 @@ class Recording:
     config: dict[str, str]
     resources: list[RecordedResource]
     outputs: dict[str, Any]
+    # What the program logged with pulumi.log.warn (the engine would print it).
+    warnings: list[str] = field(default_factory=list)
 
     def by_type(self, type_token: str) -> list[RecordedResource]:
         return [r for r in self.resources if r.type == type_token]
@@ -176,14 +179,29 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         return empty_pb2.Empty()
 
 
-def _configure_runtime(stack: StackSettings, monitor: RecordingMonitor, preview: bool) -> None:
+class RecordingEngine(pulumi_mocks.MockEngine):
+    """The mock engine, keeping the program's warnings for the plan instead of logging them."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.getLogger("fleetctl.engine"))
+        self.warnings: list[str] = []
+
+    def Log(self, request: Any) -> None:
+        if request.severity == engine_pb2.WARNING:
+            self.warnings.append(request.message)
+        else:
+            super().Log(request)
+
+
+def _configure_runtime(stack: StackSettings, monitor: RecordingMonitor, preview: bool,
+                       engine: RecordingEngine) -> None:
     settings.ROOT.set(None)
     monitor_features = set(monitor.GetDeploymentInfo(empty_pb2.Empty()).supportedFeatures)
     settings.configure(
         pulumi_mocks.MockSettings(
             monitor=monitor,
             monitor_features=monitor_features,
-            engine=pulumi_mocks.MockEngine(logging.getLogger("fleetctl.engine")),
+            engine=engine,
             project=stack.project,
             stack=stack.stack,
             dry_run=preview,
@@ -191,7 +209,7 @@ def _configure_runtime(stack: StackSettings, monitor: RecordingMonitor, preview:
             callbacks=None,
         )
     )
-    set_all_config(dict(stack.config), [])
+    set_all_config(dict(stack.config), stack.secret_keys)
 
 
 def record(
@@ -209,7 +227,8 @@ def record(
     what was registered before it as ``exc.partial_recording`` (see ``partial_recording``).
     """
     monitor = RecordingMonitor(mocks or AwsMocks(region=stack.region))
-    _configure_runtime(stack, monitor, preview)
+    engine = RecordingEngine()
+    _configure_runtime(stack, monitor, preview, engine)
 
     def recording() -> Recording:
         # Registrations arrive from worker threads in no fixed order; sort (root stack first,
@@ -221,6 +240,7 @@ def record(
             config=dict(stack.config),
             resources=resources,
             outputs=monitor.stack_outputs,
+            warnings=list(engine.warnings),
         )
 
     # One event loop per run, closed with its worker threads and their loops at the end:

@@ -1,10 +1,12 @@
 """``fleetctl plan``: what a stack will create and whether it passes policy, offline.
 
-``fleetctl plan --stack NAME [--json] [--graph FILE] [--policy-config FILE] [--no-policy]
-[--policy-pack DIR] [--project-dir DIR] [--config KEY=VALUE ...]``
+``fleetctl plan --stack NAME [--json] [--full] [--graph FILE] [--policy-config FILE]
+[--no-policy] [--policy-pack DIR] [--project-dir DIR] [--config KEY=VALUE ...]``
 
-Runs the project's ``__main__.py`` under the Pulumi mock runtime with the stack's real
-config (``Pulumi.yaml`` defaults, then ``Pulumi.<NAME>.yaml``, then ``--config`` overrides),
+Runs the ``__main__.py`` of the project (the nearest directory with a ``Pulumi.yaml`` from the
+current one upwards, or ``--project-dir``) under the Pulumi mock runtime with the stack's real
+config (``Pulumi.yaml`` defaults, then ``Pulumi.<NAME>.yaml``, then ``--config`` overrides,
+whose keys may be ``pulumi config set --path`` paths such as ``inventory.schedule``),
 records every registration, runs the policy pack in ``policy/`` over it through the analyzer
 gRPC protocol (``Analyze`` per resource, then ``AnalyzeStack``), and prints a resource tree,
 counts by type, the estimated deploy critical path and the policy results by level.
@@ -14,7 +16,8 @@ Policy config: ``--policy-config FILE`` (JSON, the format of ``pulumi up
 exists, otherwise the pack's defaults.
 
 Exit codes: 0 no mandatory violation; 1 at least one mandatory violation; 2 config,
-project, program or policy-pack error (``error: <message>`` on stderr, no traceback).
+project, program or policy-pack error (``error: <message>`` on stderr, no traceback). A
+closed stdout (``| head``) does not change the exit code.
 
 ``--json`` prints one document (schema ``fleetctl.plan/1``; keys are only ever added)::
 
@@ -38,13 +41,18 @@ project, program or policy-pack error (``error: <message>`` on stderr, no traceb
         "violations": [{"policy": "required-tags", "urn": "urn:..." | null,
                         "level": "mandatory" | "advisory" | "remediate",
                         "message": "...",
-                        "severity": "low" | "medium" | "high" | "critical" | null}]
+                        "severity": "low" | "medium" | "high" | "critical" | null,
+                        "description": "..." | null,   # the policy's description
+                        "configKey": "allowed-tag-values.allowedValues.Workload"}]
       },
       "criticalPath": {
         "totalSeconds": 321.0,
         "steps": [{"urn": "urn:...", "type": "...", "name": "...", "seconds": 3.0,
                    "startSeconds": 0.0, "finishSeconds": 3.0}]
-      }
+      },
+      "warnings": ["..."],                           # what the program logged (pulumi.log.warn)
+      "secrets": ["aws:accessKey"],                  # secure: values, not decrypted offline
+      "configNotes": ["ssm-inventory:inventory: replaced whole object (...)"]
     }
 """
 
@@ -52,6 +60,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import json
 import os
 import sys
@@ -63,9 +72,18 @@ import yaml
 
 from fleetctl.critical_path import CriticalPath, Node, create_seconds, critical_path
 from fleetctl.mockrun import Recording, run_program
-from fleetctl.project import PROJECT_ROOT, ProjectError
+from fleetctl.project import (
+    PROJECT_ROOT,
+    SECRET_PLACEHOLDER,
+    ProjectError,
+    StackSettings,
+    find_project_dir,
+    load_stack_settings,
+)
 
 SCHEMA = "fleetctl.plan/1"
+# The pack beside the installed package (library callers, benchmarks); the CLI uses the
+# ``policy/`` of the project it plans.
 DEFAULT_PACK_DIR = PROJECT_ROOT / "policy"
 
 EXIT_OK, EXIT_VIOLATION, EXIT_ERROR = 0, 1, 2
@@ -156,8 +174,15 @@ def evaluate_policy(recording: Recording, pack_dir: Path, config_path: Path | No
         with analyzer_client.PolicyPackServer(
             pack_dir, config, project=recording.project, stack=recording.stack
         ) as server:
-            pack_name = server.info().name
+            info = server.info()
+            if config is not None and config_path is not None:
+                _check_policy_names(config, config_path, info)
+            pack_name = info.name
             diagnostics = analyzer_client.check_recording(recording, server=server)
+            settings = {name: entry.properties for name, entry in server.effective_config.items()}
+            schemas = {p.name: p.config_schema for p in info.policies}
+    except PlanError:
+        raise
     except analyzer_client.PolicyPackError as exc:
         raise PlanError(f"policy pack {pack_dir}: {exc}") from None
     except Exception as exc:  # the pack crashed or the gRPC call failed: not a verdict
@@ -169,19 +194,57 @@ def evaluate_policy(recording: Recording, pack_dir: Path, config_path: Path | No
             "level": _level(d.enforcement_level),
             "message": d.message,
             "severity": d.severity or None,
+            "description": d.description or None,
+            "configKey": config_key(d.policy_name, d.message, schemas.get(d.policy_name, {}),
+                                    settings.get(d.policy_name, {})),
         }
         for d in diagnostics
     ]
     passed = not any(v["level"] == "mandatory" for v in violations)
-    shown = str(config_path) if config_path else None
-    if config_path is not None:
-        with contextlib.suppress(ValueError):
-            shown = str(config_path.resolve().relative_to(Path.cwd()))
+    shown = _shown(config_path) if config_path else None
     return {"evaluated": True, "pack": pack_name, "config": shown, "passed": passed,
             "violations": violations}
 
 
-def build_document(recording: Recording, path: CriticalPath, policy: Mapping[str, Any]) -> dict[str, Any]:
+def _check_policy_names(config: Mapping[str, Any], path: Path, info: Any) -> None:
+    """A policy config naming a policy the pack does not have is a mistake, not a no-op."""
+    known = [p.name for p in info.policies]
+    unknown = [key for key in config if key != "all" and key not in known]
+    if not unknown:
+        return
+    problems = []
+    for key in unknown:
+        close = difflib.get_close_matches(key, known, n=1)
+        problems.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    raise PlanError(f"{_shown(path)}: unknown policy {', '.join(problems)}; the pack "
+                    f"{info.name} has: {', '.join(sorted(known))}")
+
+
+def config_key(policy: str, message: str, schema: Mapping[str, Any],
+               settings: Mapping[str, Any]) -> str:
+    """The policy-config key that decides this finding's verdict.
+
+    A configurable policy names its property (narrowed to the map key the message quotes,
+    e.g. ``allowed-tag-values.allowedValues.Workload``); any policy's level can be lowered
+    with ``<policy>.enforcementLevel``.
+    """
+    for prop, prop_schema in schema.items():
+        value = settings.get(prop)
+        if isinstance(value, Mapping) and prop_schema.get("type") == "object":
+            for key in value:
+                if f"'{key}'" in message or f'"{key}"' in message:
+                    return f"{policy}.{prop}.{key}"
+    return f"{policy}.enforcementLevel"
+
+
+def _shown(path: Path) -> str:
+    with contextlib.suppress(ValueError):
+        return str(path.resolve().relative_to(Path.cwd()))
+    return str(path)
+
+
+def build_document(recording: Recording, path: CriticalPath, policy: Mapping[str, Any],
+                   settings: StackSettings | None = None) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "project": recording.project,
@@ -191,6 +254,9 @@ def build_document(recording: Recording, path: CriticalPath, policy: Mapping[str
         "outputs": recording.outputs,
         "policy": dict(policy),
         "criticalPath": path.to_json(),
+        "warnings": list(recording.warnings),
+        "secrets": list(settings.secrets) if settings else [],
+        "configNotes": list(settings.notes) if settings else [],
     }
 
 
@@ -230,20 +296,32 @@ def register(subparsers: Any) -> None:
                         help="write the dependency graph (.mmd Mermaid, .dot Graphviz, .svg)")
     parser.add_argument("--policy-config", type=Path, metavar="FILE",
                         help="policy pack config JSON (default: <pack>/config/<stack>.json if present)")
-    parser.add_argument("--policy-pack", type=Path, default=DEFAULT_PACK_DIR, metavar="DIR",
-                        help="policy pack directory (default: policy/ of this project)")
+    parser.add_argument("--policy-pack", type=Path, metavar="DIR",
+                        help="policy pack directory (default: policy/ of the project)")
     parser.add_argument("--no-policy", action="store_true", help="skip the policy pack")
-    parser.add_argument("--project-dir", type=Path, default=PROJECT_ROOT, metavar="DIR",
-                        help="Pulumi project directory (default: this repository)")
+    parser.add_argument("--project-dir", type=Path, metavar="DIR",
+                        help="Pulumi project directory (default: the nearest directory with a "
+                        "Pulumi.yaml, from the current one upwards)")
     parser.add_argument("--config", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a stack config key (VALUE read as YAML; repeatable)")
+                        help="override a stack config key or one field of it, as `pulumi config "
+                        "set --path` (inventory.schedule=..., fleet[0].count=3; VALUE read as "
+                        "YAML; KEY= removes; repeatable)")
+    parser.add_argument("--full", action="store_true",
+                        help="list every resource and output (big groups are summarised otherwise)")
     parser.set_defaults(func=run)
 
 
 def _console() -> Any:
     from rich.console import Console
 
-    console = Console(file=sys.stdout)
+    class PlanConsole(Console):
+        def on_broken_pipe(self) -> None:
+            # rich's default exits with 1, which reads as "mandatory violation": let run()
+            # finish with the real verdict instead.
+            self.quiet = True
+            raise BrokenPipeError
+
+    console = PlanConsole(file=sys.stdout)
     if not console.is_terminal and not os.environ.get("COLUMNS"):
         console.width = 160
     return console
@@ -256,24 +334,31 @@ def _error(message: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from fleetctl.graph import GRAPH_SUFFIXES, GraphFormatError, write_graph
+    from fleetctl.mocks import AwsMocks
+    from fleetctl.placeholders import TracingMocks
 
+    settings: StackSettings | None = None
     try:
         overrides = parse_overrides(args.config)
         if args.graph is not None and args.graph.suffix.lower() not in GRAPH_SUFFIXES:
             raise PlanError(f"--graph {args.graph}: use a {', '.join(GRAPH_SUFFIXES)} file name")
-        project_dir = args.project_dir.resolve()
-        recording = run_program(args.stack, project_dir, overrides)
+        project_dir = (args.project_dir or find_project_dir()).resolve()
+        settings = load_stack_settings(args.stack, project_dir, overrides)
+        for note in settings.notes:
+            print(f"note: {note}", file=sys.stderr)
+        mocks = TracingMocks(AwsMocks(region=settings.region))
+        recording = run_program(settings, project_dir, mocks=mocks)
     except (PlanError, ProjectError) as exc:
         return _error(str(exc))
     except Exception as exc:  # ConfigError and anything else the program raised
-        return _error(_program_message(exc))
+        return _error(_program_message(exc, settings))
 
     path = critical_path(plan_nodes(recording))
     try:
         if args.no_policy:
             policy = skipped_policy()
         else:
-            pack_dir = args.policy_pack.resolve()
+            pack_dir = (args.policy_pack or project_dir / "policy").resolve()
             config_path = args.policy_config or default_policy_config(pack_dir, args.stack)
             policy = evaluate_policy(recording, pack_dir, config_path)
         if args.graph is not None:
@@ -283,32 +368,49 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         return _error(f"{exc.filename or ''}: {exc.strerror or exc}")
 
-    if args.json:
-        _write_stdout(json.dumps(build_document(recording, path, policy), indent=2) + "\n")
-    else:
-        from fleetctl.render import render_plan
-
-        render_plan(recording, path, policy, _console())
-        if args.graph is not None:
-            print(f"dependency graph written to {args.graph}")
-    return exit_code(policy)
-
-
-def _write_stdout(text: str) -> None:
+    code = exit_code(policy)
     try:
-        sys.stdout.write(text)
+        if args.json:
+            sys.stdout.write(json.dumps(build_document(recording, path, policy, settings), indent=2) + "\n")
+        else:
+            from fleetctl.render import RenderOptions, render_plan
+
+            options = RenderOptions(full=args.full, placeholders=mocks.placeholders,
+                                    secrets=settings.secrets, notes=settings.notes)
+            render_plan(recording, path, policy, _console(), options)
+            if args.graph is not None:
+                print(f"dependency graph written to {args.graph}")
         sys.stdout.flush()
-    except BrokenPipeError:  # `fleetctl plan --json | head`: the reader left, not an error
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+    except BrokenPipeError:
+        _reader_left()
+    return code
 
 
-def _program_message(exc: BaseException) -> str:
-    """The program's own message: ConfigError already names the key; others get their type."""
+def _reader_left() -> None:
+    """`fleetctl plan | head`: the reader left early. Not an error: the verdict stands, and
+    stdout goes to /dev/null so that Python's exit-time flush does not complain either."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+def _program_message(exc: BaseException, settings: StackSettings | None = None) -> str:
+    """The program's own message: ConfigError already names the key; others get their type.
+
+    When the failing key holds a secret, say why its value looked wrong: offline, the program
+    got a placeholder instead.
+    """
     import pulumi
 
     text = str(exc).strip()
     if isinstance(exc, pulumi.RunError) and text:
-        return text
-    kind = type(exc).__name__
-    return f"program failed: {kind}: {text}" if text else f"program failed: {kind}"
+        message = text
+    else:
+        kind = type(exc).__name__
+        message = f"program failed: {kind}: {text}" if text else f"program failed: {kind}"
+    involved = [s for s in (settings.secrets if settings else ()) if s in message]
+    if involved:
+        message += (f"\n  ({', '.join(involved)} is a secret in Pulumi.{settings.stack}.yaml "  # type: ignore[union-attr]
+                    f"(secure:); fleetctl plan cannot decrypt it offline and gave the program "
+                    f"{SECRET_PLACEHOLDER!r}: override it with --config to plan)")
+    return message

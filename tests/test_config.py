@@ -128,9 +128,29 @@ BAD_INPUTS = [
     ),
     pytest.param({"workload": None}, "ssm-inventory:workload", "is required", id="missing-workload"),
     pytest.param(
-        {"fleet": {"role": "WebServer"}}, "ssm-inventory:fleet", "must be a list", id="fleet-not-list"
+        {"fleet": {"role": "WebServer"}}, "ssm-inventory:fleet",
+        "expected a list of groups like [{role: WebServer, count: 2}], got an object", id="fleet-not-list"
     ),
-    pytest.param({"fleet": "WebServer"}, "ssm-inventory:fleet", "valid YAML/JSON", id="fleet-string"),
+    pytest.param({"fleet": "WebServer"}, "ssm-inventory:fleet",
+                 "expected a list of groups like [{role: WebServer, count: 2}], got the string 'WebServer'",
+                 id="fleet-string"),
+    # `endpoints: ssm` is valid YAML, just not a list: say what shape was expected.
+    pytest.param({"endpoints": "ssm"}, "ssm-inventory:endpoints",
+                 "expected a list of service names like [ssm, ec2messages], got the string 'ssm'",
+                 id="endpoints-string"),
+    pytest.param({"inventory": "[1]"}, "ssm-inventory:inventory",
+                 "expected an object like {schedule: rate(30 minutes)}, got a list", id="inventory-list"),
+    # Regions: pulumi-aws's Region enum is the list of known ones; typos get a suggestion.
+    pytest.param({"aws:region": "us-east-9"}, "aws:region",
+                 "unknown region 'us-east-9'; did you mean", id="unknown-region"),
+    pytest.param({"aws:regoin": "us-east-1"}, "aws:regoin",
+                 "is not a key of the aws provider; did you mean 'aws:region'?", id="aws-key-typo"),
+    # AWS tag characters ("Tagging your AWS resources", tag naming limits): words, not a regex.
+    pytest.param({"tags": {"Owner": "team \U0001F600"}}, "ssm-inventory:tags.Owner",
+                 "tag value 'team \U0001F600' contains '\U0001F600', which AWS does not allow in tags; "
+                 "allowed: letters, digits, spaces and _ . : / = + - @", id="tag-value-emoji"),
+    pytest.param({"tags": {"Own\U0001F600": "x"}}, "ssm-inventory:tags.Own\U0001F600",
+                 "tag key 'Own\U0001F600' contains", id="tag-key-emoji"),
     pytest.param(
         {"inventory": {"parameters": {"packages": "Enabled"}}},
         "ssm-inventory:inventory.parameters.packages",
@@ -195,7 +215,7 @@ BAD_INPUTS = [
     pytest.param({"s3EndpointAllowedBuckets": ["data", "arn:aws:s3:::data"]},
                  BUCKETS, "more than once", id="bucket-twice"),
     pytest.param({"s3EndpointAllowedBuckets": '{"data": 1}'}, BUCKETS,
-                 "must be a list", id="buckets-not-a-list"),
+                 "expected a list of bucket names", id="buckets-not-a-list"),
 ]
 
 
@@ -208,6 +228,7 @@ def test_bad_config_fails_before_anything_is_registered(
     message = str(caught.value)
     assert f"{key}:" in message
     assert fragment in message
+    assert "should match pattern" not in message  # words for people, never the regex
     recording = partial_recording(caught.value)
     assert recording is not None
     # Only the root stack exists: no component, no AWS resource, no half-built stack.
@@ -282,3 +303,10 @@ def test_allowed_buckets_take_names_and_arns() -> None:
     })
     assert config.s3_endpoint_allowed_buckets == ["app-data", "reports.example.com", "logs-2024"]
     assert parse_stack_config({"ssm-inventory:workload": "Test"}).s3_endpoint_allowed_buckets == []
+
+
+def test_skip_region_validation_lets_a_new_region_through() -> None:
+    """``aws:skipRegionValidation`` is the provider's own switch for regions it does not list."""
+    config = parse_stack_config({"ssm-inventory:workload": "Test", "aws:region": "xx-new-1",
+                                 "aws:skipRegionValidation": "true"})
+    assert config.workload == "Test"

@@ -169,3 +169,24 @@ def test_tags_use_portable_characters_for_every_os() -> None:
         for key, value in tags_of(resource).items():
             assert PORTABLE_TAG.match(key) and PORTABLE_TAG.match(value), (resource.urn, key, value)
             assert len(key) <= 128 and len(value) <= 256
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_stacks_log_no_warning(stack: str, request: pytest.FixtureRequest) -> None:
+    """No pulumi.log.warn from the program: pulumi-aws logs one for every use of a deprecated
+    resource type (e.g. ``BucketVersioningV2 is deprecated``), so this also pins that the
+    program uses only current types (their SDK classes alias the V2 types: no replacement)."""
+    rec: Recording = request.getfixturevalue(stack)
+    assert rec.warnings == []
+    assert not [r.type for r in rec.resources if r.type.endswith("V2")]
+
+
+def test_empty_fleet_warns_with_the_endpoint_cost() -> None:
+    """Interface endpoints bill per endpoint per AZ per hour whether or not an instance uses
+    them: USD 0.01 in us-east-1 (aws.amazon.com/privatelink/pricing), 730 hours a month."""
+    rec = run_program("dev", overrides={"fleet": [{"role": "WebServer", "count": 0}]})
+    assert not rec.by_type("aws:ec2/instance:Instance")
+    assert len(rec.warnings) == 1
+    # 4 interface endpoints (the default) x 2 AZs x 0.01 x 730 = 58.40
+    assert "4 interface endpoint(s) in 2 AZ(s) still cost about USD 58 a month" in rec.warnings[0]
+    assert "estimate" in rec.warnings[0]

@@ -65,6 +65,7 @@ def make_project(tmp_path: Path, stack: str, config: dict[str, Any], program: st
     else:
         (project / "__main__.py").write_text(program)
     (project / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": config}))
+    (project / "policy").symlink_to(ROOT / "policy")  # the pack default is <project>/policy
     return project
 
 

@@ -52,9 +52,16 @@ def test_human_output_groups_the_violations_by_level(staging: Path) -> None:
     result = fleetctl("plan", "--stack", "staging", "--project-dir", str(staging),
                       "--policy-config", str(PROD_POLICY))
     assert result.code == 1
-    assert "Policy: FAILED" in result.stdout
-    assert "mandatory (" in result.stdout
-    assert "allowed-tag-values: fleet-web1" in result.stdout
+    out = result.stdout
+    assert "Policy: FAILED: 20 mandatory violations (ssm-fleet-guard, config " in out
+    assert "mandatory (20)" in out
+    # The description once, then the findings, grouped by message, naming the resources.
+    assert out.count("Tag values are drawn from the configured allow-lists") == 1
+    assert "allowed-tag-values (20): Tag values are drawn" in out
+    assert ("fleet-app1, fleet-app2, fleet-sg and 17 more: "
+            "Tag 'Workload' is 'Staging'; allowed: Test, Prod.") in out
+    # ... and where the verdict is decided.
+    assert "decided by " in out and "prod.json: allowed-tag-values.allowedValues.Workload" in out
 
 
 def test_no_policy_skips_the_gate(staging: Path) -> None:
@@ -133,7 +140,7 @@ def test_human_output_for_dev() -> None:
     assert "Name=Test-Web1" in out
     assert "Resources by type" in out
     assert "Estimated critical path: 3m21s" in out
-    assert "Policy: passed (ssm-fleet-guard, no violations)" in out
+    assert "Policy: passed, no findings (ssm-fleet-guard, config policy/config/dev.json)" in out
     assert "Traceback" not in result.stderr
 
 
@@ -145,11 +152,11 @@ def test_graph_files(tmp_path: Path, suffix: str) -> None:
     text = target.read_text()
     if suffix == ".mmd":
         assert text.startswith("flowchart LR")
-        assert 'subgraph n' in text and '["fleet-web1<br/>aws.ec2.Instance"]' in text
+        assert 'subgraph n' in text and '["fleet-web1<br/>aws:ec2/instance:Instance"]' in text
         assert "==>" in text  # the critical path is drawn bold
     elif suffix == ".dot":
         assert text.startswith('digraph "ssm-inventory-dev"')
-        assert "cluster_" in text and 'label="fleet-web1\\naws.ec2.Instance"' in text
+        assert "cluster_" in text and 'label="fleet-web1\\naws:ec2/instance:Instance"' in text
         assert text.count("->") >= 40
     else:
         root = ET.fromstring(text)
