@@ -55,7 +55,14 @@ one line on stderr, nothing on stdout.
           "resource_count_by_status": "{Success=4}"}
       },
       "non_compliant_items": [{"instance_id": "i-...", "compliance_type": "Patch",
-                               "id": "...", "title": "...", "severity": "CRITICAL"}],
+                               "id": "KB... | package", "title": "...",
+                               "severity": "CRITICAL" | ... | "UNSPECIFIED" | null,
+                               "status": "NON_COMPLIANT",
+                               "patch_state": "Missing" | "Failed" |
+                                 "InstalledPendingReboot" | "InstalledRejected" | null,
+                               "details": {"Classification": "...", "PatchSeverity": "...",
+                                           "PatchState": "...", "PatchBaselineId": "..."}}],
+                              (most severe first)
       "findings": [{"level": "problem" | "warning",
                     "section": "registration" | "association" | "inventory" | "compliance",
                     "instance_id": "i-..." | null, "message": "..."}]

@@ -506,6 +506,7 @@ def fetch_non_compliant_items(ssm: Any, instance_id: str, compliance_type: str) 
                     title=item.get("Title"),
                     status=item["Status"],
                     severity=item.get("Severity"),
+                    details=dict(item.get("Details") or {}),
                 )
             )
     return result

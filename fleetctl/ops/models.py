@@ -163,7 +163,15 @@ class ComplianceSummary:
 
 @dataclass(frozen=True)
 class ComplianceItem:
-    """One row of ``ssm:ListComplianceItems``."""
+    """One row of ``ssm:ListComplianceItems``.
+
+    For ``Patch`` items ``item_id`` is the KB article or package, ``severity`` the compliance
+    level the baseline gives it (CRITICAL .. UNSPECIFIED), and ``details`` carries
+    ``PatchState`` (Missing, Failed, InstalledPendingReboot, InstalledRejected are the
+    non-compliant states), ``PatchSeverity`` (the vendor's, e.g. Critical, Important),
+    ``Classification`` and ``PatchBaselineId`` (AWS CLI reference, list-compliance-items
+    example; "About patch compliance" in the Systems Manager user guide).
+    """
 
     resource_id: str
     compliance_type: str
@@ -171,6 +179,11 @@ class ComplianceItem:
     title: str | None
     status: str
     severity: str | None = None
+    details: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def patch_state(self) -> str | None:
+        return self.details.get("PatchState")
 
 
 @dataclass(frozen=True)

@@ -98,6 +98,9 @@ def render_check(report: CheckReport, console: Console) -> None:
         info.add_row("Last success", _ts(assoc.last_successful_execution_date))
         console.print(info)
 
+    if report.non_compliant_items:
+        render_non_compliant_items(report, console)
+
     if report.findings:
         console.print("[bold]Findings[/bold]")
         for f in report.findings:
@@ -115,6 +118,31 @@ def render_check(report: CheckReport, console: Console) -> None:
         else (f"[red]UNHEALTHY[/red] ({len(report.problems)} problem(s))")
     )
     console.print(f"Result: {verdict}")
+
+
+def _severity(value: str | None) -> str:
+    shown = value or "UNSPECIFIED"
+    colour = {"CRITICAL": "red", "HIGH": "red", "MEDIUM": "yellow"}.get(shown)
+    return f"[{colour}]{shown}[/{colour}]" if colour else shown
+
+
+def render_non_compliant_items(report: CheckReport, console: Console) -> None:
+    """Every non-compliant item (missing or failed patches, failed associations), most
+    severe first: the finding names the first few only."""
+    table = Table(title="Non-compliant items")
+    for column in ("Instance", "Type", "Id", "Title", "Severity", "State", "Classification"):
+        table.add_column(column, overflow="fold")
+    for item in report.non_compliant_items:
+        table.add_row(
+            item.resource_id,
+            item.compliance_type,
+            escape(item.item_id or "-"),
+            escape(item.title or "-"),
+            _severity(item.severity),
+            _mark(False, escape(item.patch_state)) if item.patch_state else "-",
+            escape(item.details.get("Classification") or "-"),
+        )
+    console.print(table)
 
 
 def render_inventory_query(

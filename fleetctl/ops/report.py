@@ -24,6 +24,10 @@ from fleetctl.ops.models import (
 )
 
 INVENTORY_DOCUMENT = "AWS-GatherSoftwareInventory"
+# ComplianceSeverity values, most severe first (botocore's SSM service model).
+SEVERITY_ORDER = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL", "UNSPECIFIED")
+# A finding names this many items at most; the items table and --json list them all.
+MAX_ITEMS_IN_FINDING = 10
 REGISTRATION_GRACE = timedelta(minutes=15)
 DEFAULT_MAX_INVENTORY_AGE = timedelta(hours=24)
 
@@ -80,6 +84,22 @@ class CheckReport:
     @property
     def exit_code(self) -> int:
         return 0 if self.healthy else 1
+
+
+def severity_rank(severity: str | None) -> int:
+    value = (severity or "UNSPECIFIED").upper()
+    return SEVERITY_ORDER.index(value) if value in SEVERITY_ORDER else len(SEVERITY_ORDER)
+
+
+def by_severity(items: tuple[ComplianceItem, ...] | list[ComplianceItem]) -> list[ComplianceItem]:
+    """Most severe first; the order AWS returned is kept within a severity."""
+    return sorted(items, key=lambda item: severity_rank(item.severity))
+
+
+def describe_item(item: ComplianceItem) -> str:
+    """``openssl-3.0.8 [CRITICAL, Missing]``: what, its compliance severity, its patch state."""
+    labels = [item.severity or "UNSPECIFIED", *([item.patch_state] if item.patch_state else [])]
+    return f"{item.title or item.item_id or '?'} [{', '.join(labels)}]"
 
 
 def choose_association(
@@ -342,12 +362,15 @@ def evaluate(
     for summary in snap.compliance:
         compliance.setdefault(summary.resource_id, {})[summary.compliance_type] = summary.status
         if summary.status == "NON_COMPLIANT":
-            titles = [
-                item.title or item.item_id or "?"
+            listed = by_severity([
+                item
                 for item in snap.compliance_items
                 if item.resource_id == summary.resource_id and item.compliance_type == summary.compliance_type
-            ]
-            what = f": {', '.join(titles)}" if titles else ""
+            ])
+            shown = [describe_item(item) for item in listed[:MAX_ITEMS_IN_FINDING]]
+            more = len(listed) - len(shown)
+            what = f": {', '.join(shown)}" if shown else ""
+            what += f" and {more} more" if more else ""
             findings.append(
                 Finding(
                     "problem",
@@ -403,7 +426,7 @@ def evaluate(
         association=assoc,
         latest_execution=snap.latest_execution,
         findings=tuple(findings),
-        non_compliant_items=snap.compliance_items,
+        non_compliant_items=tuple(by_severity(snap.compliance_items)),
     )
 
 
@@ -471,6 +494,9 @@ def check_report_to_json(report: CheckReport) -> dict[str, Any]:
                 "id": item.item_id,
                 "title": item.title,
                 "severity": item.severity,
+                "status": item.status,
+                "patch_state": item.patch_state,
+                "details": dict(item.details),
             }
             for item in report.non_compliant_items
         ],

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pulumi_policy import Policy
 
-from . import compute, iam, inventory, network, s3, tags
+from . import compute, iam, inventory, network, patching, s3, tags
 from ._base import PACK_NAME
 
 POLICIES: list[Policy] = [
@@ -18,6 +18,7 @@ POLICIES: list[Policy] = [
     *network.POLICIES,
     *inventory.POLICIES,
     *s3.POLICIES,
+    *patching.POLICIES,
 ]
 
 __all__ = ["PACK_NAME", "POLICIES"]

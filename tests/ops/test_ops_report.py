@@ -155,7 +155,8 @@ def test_patch_non_compliance_lists_items() -> None:
     report = evaluate(snapshot(compliance=compliance, compliance_items=items), NOW)
     [problem] = report.problems
     assert problem.message == (
-        "Patch NON_COMPLIANT (2 item(s), severity CRITICAL): openssl-3.0.8, kernel-6.1"
+        "Patch NON_COMPLIANT (2 item(s), severity CRITICAL): openssl-3.0.8 [CRITICAL], "
+        "kernel-6.1 [CRITICAL]"
     )
     row = report.instances[0]
     assert row.compliance == {"Association": "COMPLIANT", "Patch": "NON_COMPLIANT"}
