@@ -96,6 +96,7 @@ import re
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -103,8 +104,10 @@ from rich.console import Console
 
 from fleetctl.ops import aws
 from fleetctl.ops.models import APPLICATION, FleetSelector
-from fleetctl.ops.render import render_check, render_inventory_query
-from fleetctl.ops.report import check_report_to_json, evaluate, inventory_query_to_json
+from fleetctl.ops.render import render_check, render_inventory_query, render_wait
+from fleetctl.ops.report import CheckReport, check_report_to_json, evaluate, inventory_query_to_json
+from fleetctl.ops.stack import StackError, resolve_stack
+from fleetctl.ops.wait import ProgressView, parse_duration, wait_for_fleet
 
 __all__ = ["register", "run_check", "run_inventory_query"]
 
@@ -137,7 +140,10 @@ def _guarded(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Nam
 
     def wrapper(args: argparse.Namespace) -> int:
         try:
+            _apply_stack(args)
             return run(args)
+        except StackError as exc:
+            return _fail(str(exc))
         except (aws.OpsError, BotoCoreError, ClientError) as exc:
             return _fail(aws.describe_error(exc))
 
@@ -145,15 +151,50 @@ def _guarded(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Nam
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--workload", required=True, help="value of the Workload tag")
+    parser.add_argument("--workload", help="value of the Workload tag (required without --stack)")
     parser.add_argument(
         "--environment",
-        default=DEFAULT_ENVIRONMENT,
-        help=f"value of the Environment tag (default {DEFAULT_ENVIRONMENT})",
+        help=f"value of the Environment tag (default: the stack's, else {DEFAULT_ENVIRONMENT})",
     )
-    parser.add_argument("--region", help="AWS region (default: profile / AWS_DEFAULT_REGION)")
+    parser.add_argument(
+        "--stack",
+        help="Pulumi stack whose fleet to use: workload, environment tag, association name and "
+        "region from `pulumi stack output` (Pulumi CLI on PATH) or Pulumi.<stack>.yaml; "
+        "explicit flags win",
+    )
+    parser.add_argument(
+        "--outputs",
+        type=Path,
+        metavar="FILE",
+        help="the JSON of `pulumi stack output --json`, instead of asking the Pulumi CLI",
+    )
+    parser.add_argument("--region", help="AWS region (default: the stack's, profile, AWS_DEFAULT_REGION)")
     parser.add_argument("--profile", help="AWS named profile")
+    parser.add_argument(
+        "--read-timeout",
+        type=float,
+        default=aws.READ_TIMEOUT,
+        metavar="SECONDS",
+        help=f"seconds to wait for an AWS answer (default {aws.READ_TIMEOUT:g}; a call that times "
+        f"out is tried {aws.TIMEOUT_ATTEMPTS} times in all, connect timeout {aws.CONNECT_TIMEOUT:g} s)",
+    )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def _apply_stack(args: argparse.Namespace) -> None:
+    """Fills what the flags left open from ``--stack`` / ``--outputs``; flags win."""
+    fleet = resolve_stack(args.stack, args.outputs)
+    if fleet is not None:
+        args.workload = args.workload or fleet.workload
+        args.environment = args.environment or fleet.environment
+        args.region = args.region or fleet.region
+        if hasattr(args, "association_name"):
+            args.association_name = args.association_name or fleet.association_name
+    if not args.workload:
+        raise aws.OpsError("no fleet selected: pass --workload or --stack")
+    args.environment = args.environment or DEFAULT_ENVIRONMENT
+    if args.read_timeout <= 0:
+        raise aws.OpsError("--read-timeout must be positive")
 
 
 def register(subparsers: Any) -> None:
@@ -173,6 +214,12 @@ def register(subparsers: Any) -> None:
         type=float,
         default=24.0,
         help="AWS:Application inventory older than this is a problem (default 24)",
+    )
+    check.add_argument(
+        "--wait",
+        metavar="DURATION",
+        help="poll (60 s, doubling to 5 min) until every instance is Online, the association "
+        "succeeded on it and its inventory is present (e.g. 10m, 90s); exit 3 on timeout",
     )
     check.set_defaults(func=_guarded(run_check))
 
@@ -212,24 +259,44 @@ def run_check(args: argparse.Namespace) -> int:
         )
     if args.max_inventory_age_hours <= 0:
         raise aws.OpsError("--max-inventory-age-hours must be positive")
-    clients = aws.make_clients(region=args.region, profile=args.profile)
-    snapshot = aws.collect_snapshot(clients, _selector(args), association_names(args))
-    report = evaluate(
-        snapshot,
-        now=datetime.now(UTC),
-        max_inventory_age=timedelta(hours=args.max_inventory_age_hours),
-    )
+    wait_seconds = None
+    if args.wait is not None:
+        try:
+            wait_seconds = parse_duration(args.wait)
+        except ValueError as exc:
+            raise aws.OpsError(f"--wait: {exc}") from None
+    clients = aws.make_clients(region=args.region, profile=args.profile, read_timeout=args.read_timeout)
+
+    def collect() -> CheckReport:
+        snapshot = aws.collect_snapshot(clients, _selector(args), association_names(args))
+        return evaluate(
+            snapshot,
+            now=datetime.now(UTC),
+            max_inventory_age=timedelta(hours=args.max_inventory_age_hours),
+        )
+
+    if wait_seconds is None:
+        report = collect()
+        if args.json:
+            print(json.dumps(check_report_to_json(report), indent=2))
+        else:
+            render_check(report, _console())
+        return report.exit_code
+
+    with ProgressView() as view:
+        result = wait_for_fleet(collect, wait_seconds, on_poll=view.update)
     if args.json:
-        print(json.dumps(check_report_to_json(report), indent=2))
+        print(json.dumps({**check_report_to_json(result.report), "wait": result.to_json()}, indent=2))
     else:
-        render_check(report, _console())
-    return report.exit_code
+        render_check(result.report, _console())
+        render_wait(result, _console())
+    return result.exit_code
 
 
 def run_inventory_query(args: argparse.Namespace) -> int:
     if not _TYPE_NAME.match(args.type_name):
         raise aws.OpsError(f"invalid inventory type {args.type_name!r} (AWS:... or Custom:...)")
-    clients = aws.make_clients(region=args.region, profile=args.profile)
+    clients = aws.make_clients(region=args.region, profile=args.profile, read_timeout=args.read_timeout)
     selector = _selector(args)
     instances = aws.fetch_instances(clients.ec2, selector)
     matches = (

@@ -1,6 +1,6 @@
 """The real CLI, in a subprocess, pointed at a local endpoint through the standard
 ``AWS_ENDPOINT_URL_EC2`` / ``AWS_ENDPOINT_URL_SSM`` variables (botocore-native overrides),
-including one throttled call that the adaptive retry absorbs."""
+including one throttled call that the standard retry mode absorbs."""
 
 from __future__ import annotations
 
