@@ -30,6 +30,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from fleetctl.ops.report import CheckReport, InstanceRow
 
+# The wait's clock and sleep, looked up at call time so tests can replace them.
+monotonic = time.monotonic
+pause = time.sleep
+
 POLL_FLOOR = 60.0
 POLL_CEILING = 300.0
 POLL_FACTOR = 2.0
@@ -139,11 +143,14 @@ def wait_for_fleet(
     poll: Callable[[], CheckReport],
     timeout: float,
     on_poll: Callable[[CheckReport, float | None], None] = lambda report, next_in: None,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] | None = None,
+    sleep: Callable[[float], None] | None = None,
 ) -> WaitResult:
     """Polls until every instance is done or ``timeout`` seconds have passed. A fleet with no
-    instances is not done: the instances may not have been launched yet."""
+    instances is not done: the instances may not have been launched yet. ``clock`` and
+    ``sleep`` default to this module's :data:`monotonic` / :data:`pause` (tests replace them)."""
+    clock = clock or monotonic
+    sleep = sleep or pause
     start = clock()
     deadline = start + timeout
     interval = POLL_FLOOR
@@ -156,9 +163,9 @@ def wait_for_fleet(
         if done or remaining <= 0:
             on_poll(report, None)
             return WaitResult(report, done, polls, clock() - start, () if done else stuck_instances(report))
-        pause = min(interval, remaining)
-        on_poll(report, pause)
-        sleep(pause)
+        delay = min(interval, remaining)
+        on_poll(report, delay)
+        sleep(delay)
         interval = min(interval * POLL_FACTOR, POLL_CEILING)
 
 
