@@ -154,3 +154,21 @@ def test_no_workload_and_no_stack_is_a_usage_error(aws_env: None, capsys: pytest
 def test_stack_error_type_is_raised_by_resolve(tmp_path: Path) -> None:
     with pytest.raises(StackError, match="no such file"):
         resolve_stack(None, tmp_path / "absent.json")
+
+
+def test_program_exports_what_stack_reads(tmp_path: Path) -> None:
+    """The outputs `--stack` reads (docs/outputs.md) are the program's, with the stack's values."""
+    from fleetctl.mockrun import run_program
+
+    rec = run_program("prod", overrides={"aws:region": "eu-west-1"})
+    outputs = rec.outputs
+    assert {k: outputs[k] for k in ("workload", "environmentTag", "associationName", "region")} == {
+        "workload": "Prod",
+        "environmentTag": "OELabIPM",
+        "associationName": "InventoryAllInstances-Prod",
+        "region": "eu-west-1",
+    }
+    saved = tmp_path / "outputs.json"
+    saved.write_text(json.dumps(outputs))
+    fleet = resolve_stack(None, saved)
+    assert fleet is not None and fleet.region == "eu-west-1" and fleet.workload == "Prod"
