@@ -31,3 +31,4 @@ test: lint typecheck
 bench: setup
 	$(PY) benchmarks/plan_bench.py
 	$(PY) benchmarks/policy_bench.py
+	$(PY) benchmarks/check_bench.py

@@ -1,9 +1,14 @@
 """Fleet checks against a deployed fleet, in boto3: ``fleetctl check`` and
 ``fleetctl inventory query``.
 
-``fleetctl check --workload Test [--environment OELabIPM]
-[--association-name NAME] [--max-inventory-age-hours 24]
-[--region R] [--profile P] [--json]``
+``fleetctl check (--workload Test | --stack NAME | --outputs FILE) [--environment OELabIPM]
+[--association-name NAME] [--max-inventory-age-hours 24] [--wait DURATION]
+[--region R] [--profile P] [--read-timeout 15] [--json]``
+
+``--stack`` / ``--outputs`` fill workload, environment, association name and region from
+the stack (:mod:`fleetctl.ops.stack`); explicit flags win. ``--wait`` polls until every
+instance is Online, the association succeeded on it and its inventory is present
+(:mod:`fleetctl.ops.wait`): exit 0 when all are, 3 at the deadline.
 
 Without ``--association-name`` the association ``InventoryAllInstances-<Workload>`` (the
 program's naming) is looked up, then ``InventoryAllInstances`` (the lab's).
@@ -14,14 +19,15 @@ platform), with likely causes for those missing (for a running instance whose ``
 says user data installs its agent, the ``SSM_AGENT_INSTALL_FAILED`` line of its console
 output, ``ec2:GetConsoleOutput``); (2) association: the State Manager
 association of that name (status, overview counts, latest execution and its per-instance
-targets, failure detail per instance); (3) inventory: ``AWS:InstanceInformation`` and the
-``AWS:Application`` capture time per registered instance; (4) compliance: per-instance
+targets, failure detail per instance); (3) inventory: the ``AWS:Application`` capture time
+per registered instance (GetInventory, 40 instances a call); (4) compliance: per-instance
 ``Association`` and ``Patch`` compliance summaries and the non-compliant items.
 
 Exit codes: 0 healthy (warnings allowed); 1 at least one problem (an instance not
 registered or not Online, association missing/Failed or failed on an instance, no or stale
-``AWS:Application`` inventory, NON_COMPLIANT); 2 usage, credential, network or API error,
-one line on stderr, nothing on stdout.
+``AWS:Application`` inventory, NON_COMPLIANT); 2 usage, credential, network or API error
+(an endpoint that never answers: within about 42 s), one line on stderr, nothing on stdout;
+3 ``--wait`` deadline passed.
 
 ``--json`` prints one object::
 
@@ -40,7 +46,7 @@ one line on stderr, nothing on stdout.
         "agent_version": "3.3.987.0" | null, "agent_is_latest": true | null,
         "platform": "Amazon Linux 2023" | null,
         "association_status": "Success" | "Failed" | "Pending" | null,
-        "inventory_capture_time": ISO-8601 | null,
+        "inventory_capture_time": ISO-8601 | null,  (same as application_capture_time)
         "application_capture_time": ISO-8601 | null,
         "compliance": {"Association": "COMPLIANT", "Patch": "NON_COMPLIANT"}
       }],
@@ -58,10 +64,13 @@ one line on stderr, nothing on stdout.
                                "id": "...", "title": "...", "severity": "CRITICAL"}],
       "findings": [{"level": "problem" | "warning",
                     "section": "registration" | "association" | "inventory" | "compliance",
-                    "instance_id": "i-..." | null, "message": "..."}]
+                    "instance_id": "i-..." | null, "message": "..."}],
+      "wait": {"done": false, "polls": 4, "waited_seconds": 600.0,      (only with --wait)
+               "stuck": [{"instance_id": "i-...", "name": "Test-Web1",
+                          "step": "online" | "association" | "inventory", "cause": "..."}]}
     }
 
-``fleetctl inventory query --workload Test [--environment OELabIPM]
+``fleetctl inventory query (--workload Test | --stack NAME | --outputs FILE) [--environment OELabIPM]
 [--type AWS:Application] [--name-filter nginx] [--attribute Name] [--columns a,b]
 [--region R] [--profile P] [--json]``
 
@@ -82,9 +91,11 @@ least one entry matched, 1 nothing matched (like grep), 2 errors as above. ``--j
                    "attributes": {"Name": "nginx", "Version": "1.24.0", ...}}]
     }
 
-AWS access: region from ``--region``, else the profile / ``AWS_DEFAULT_REGION``, else
-``AWS_REGION``; ``AWS_ENDPOINT_URL_SSM`` / ``AWS_ENDPOINT_URL_EC2`` redirect the clients
-(botocore-native). Retries: adaptive mode, ``max_attempts`` 10.
+AWS access: region from ``--region``, else the stack's, else the profile /
+``AWS_DEFAULT_REGION``, else ``AWS_REGION``; ``AWS_ENDPOINT_URL_SSM`` /
+``AWS_ENDPOINT_URL_EC2`` redirect the clients (botocore-native). Retries: standard mode,
+``max_attempts`` 10; connect timeout 5 s, read timeout ``--read-timeout`` (15 s), a timed-out
+call tried twice in all.
 """
 
 from __future__ import annotations
