@@ -201,7 +201,8 @@ class ProgressView:
         note = f"next poll in {next_in:.0f} s" if next_in is not None else ""
         if self.progress is None:
             parts = ", ".join(f"{counts[s]}/{total} {STEP_TITLES[s]}" for s in STEPS)
-            self.console.print(f"wait: {parts}" + (f" ({note})" if note else ""), highlight=False)
+            line = f"wait: {parts}" + (f" ({note})" if note else "")
+            self.console.print(line, highlight=False, soft_wrap=True)  # one line per poll in logs
             return
         for step in STEPS:
             if step not in self.tasks:

@@ -113,6 +113,8 @@ def test_an_empty_fleet_is_not_ready() -> None:
 
 @pytest.fixture
 def endpoint_env(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.delenv("COLUMNS", raising=False)  # the report's 160 columns: no folded cells
+
     def point_at(url: str) -> None:
         monkeypatch.setenv("AWS_ENDPOINT_URL_SSM", url)
         monkeypatch.setenv("AWS_ENDPOINT_URL_EC2", url)
