@@ -207,3 +207,26 @@ def test_wait_refuses_a_bad_duration(aws_env: None, capsys: pytest.CaptureFixtur
     rc = main(["check", "--workload", "Test", "--wait", "soon"])
     assert rc == 2
     assert capsys.readouterr().err.startswith("fleetctl: error: --wait: invalid duration 'soon'")
+
+
+def test_progress_bars_on_a_terminal() -> None:
+    """On a terminal: one rich bar per step, how many instances are past it."""
+    import io
+
+    from rich.console import Console
+
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=True, width=120, color_system=None)
+    with wait.ProgressView(console) as view:
+        view.update(report_of(row("a", online=False), row("b", inventory=False), row("c")), 60)
+        assert view.progress is not None
+        first = {t.description: t.completed for t in view.progress.tasks}
+        view.update(report_of(row("a"), row("b"), row("c")), None)
+        tasks = {t.description: (t.completed, t.total) for t in view.progress.tasks}
+    assert first == {"SSM Agent Online": 2, "association succeeded": 2, "inventory present": 1}
+    assert tasks == {
+        "SSM Agent Online": (3, 3),
+        "association succeeded": (3, 3),
+        "inventory present": (3, 3),
+    }
+    assert "3/3" in buffer.getvalue()
