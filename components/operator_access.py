@@ -28,7 +28,6 @@ UNSCOPED_READ_ACTIONS = (
     "ssm:DescribeAssociationExecutions",
     "ssm:DescribeAssociationExecutionTargets",
     "ssm:GetInventory",
-    "ssm:ListInventoryEntries",
     "ssm:ListResourceComplianceSummaries",
     "ssm:ListComplianceItems",
 )

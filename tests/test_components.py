@@ -323,7 +323,7 @@ def test_operator_policy_scopes_what_takes_resource_level_permissions() -> None:
     assert unscoped == {
         "ec2:DescribeInstances", "ssm:DescribeInstanceInformation", "ssm:ListAssociations",
         "ssm:DescribeAssociationExecutions", "ssm:DescribeAssociationExecutionTargets",
-        "ssm:GetInventory", "ssm:ListInventoryEntries", "ssm:ListResourceComplianceSummaries",
+        "ssm:GetInventory", "ssm:ListResourceComplianceSummaries",
         "ssm:ListComplianceItems",
     }
 

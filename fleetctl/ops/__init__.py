@@ -1,9 +1,14 @@
 """Fleet checks against a deployed fleet, in boto3: ``fleetctl check`` and
 ``fleetctl inventory query``.
 
-``fleetctl check --workload Test [--environment OELabIPM]
-[--association-name NAME] [--max-inventory-age-hours 24]
-[--region R] [--profile P] [--json]``
+``fleetctl check (--workload Test | --stack NAME | --outputs FILE) [--environment OELabIPM]
+[--association-name NAME] [--max-inventory-age-hours 24] [--wait DURATION]
+[--region R] [--profile P] [--read-timeout 15] [--json]``
+
+``--stack`` / ``--outputs`` fill workload, environment, association name and region from
+the stack (:mod:`fleetctl.ops.stack`); explicit flags win. ``--wait`` polls until every
+instance is Online, the association succeeded on it and its inventory is present
+(:mod:`fleetctl.ops.wait`): exit 0 when all are, 3 at the deadline.
 
 Without ``--association-name`` the association ``InventoryAllInstances-<Workload>`` (the
 program's naming) is looked up, then ``InventoryAllInstances`` (the lab's).
@@ -14,14 +19,15 @@ platform), with likely causes for those missing (for a running instance whose ``
 says user data installs its agent, the ``SSM_AGENT_INSTALL_FAILED`` line of its console
 output, ``ec2:GetConsoleOutput``); (2) association: the State Manager
 association of that name (status, overview counts, latest execution and its per-instance
-targets, failure detail per instance); (3) inventory: ``AWS:InstanceInformation`` and the
-``AWS:Application`` capture time per registered instance; (4) compliance: per-instance
+targets, failure detail per instance); (3) inventory: the ``AWS:Application`` capture time
+per registered instance (GetInventory, 40 instances a call); (4) compliance: per-instance
 ``Association`` and ``Patch`` compliance summaries and the non-compliant items.
 
 Exit codes: 0 healthy (warnings allowed); 1 at least one problem (an instance not
 registered or not Online, association missing/Failed or failed on an instance, no or stale
-``AWS:Application`` inventory, NON_COMPLIANT); 2 usage, credential, network or API error,
-one line on stderr, nothing on stdout.
+``AWS:Application`` inventory, NON_COMPLIANT); 2 usage, credential, network or API error
+(an endpoint that never answers: within about 42 s), one line on stderr, nothing on stdout;
+3 ``--wait`` deadline passed.
 
 ``--json`` prints one object::
 
@@ -40,7 +46,7 @@ one line on stderr, nothing on stdout.
         "agent_version": "3.3.987.0" | null, "agent_is_latest": true | null,
         "platform": "Amazon Linux 2023" | null,
         "association_status": "Success" | "Failed" | "Pending" | null,
-        "inventory_capture_time": ISO-8601 | null,
+        "inventory_capture_time": ISO-8601 | null,  (same as application_capture_time)
         "application_capture_time": ISO-8601 | null,
         "compliance": {"Association": "COMPLIANT", "Patch": "NON_COMPLIANT"}
       }],
@@ -65,10 +71,13 @@ one line on stderr, nothing on stdout.
                               (most severe first)
       "findings": [{"level": "problem" | "warning",
                     "section": "registration" | "association" | "inventory" | "compliance",
-                    "instance_id": "i-..." | null, "message": "..."}]
+                    "instance_id": "i-..." | null, "message": "..."}],
+      "wait": {"done": false, "polls": 4, "waited_seconds": 600.0,      (only with --wait)
+               "stuck": [{"instance_id": "i-...", "name": "Test-Web1",
+                          "step": "online" | "association" | "inventory", "cause": "..."}]}
     }
 
-``fleetctl inventory query --workload Test [--environment OELabIPM]
+``fleetctl inventory query (--workload Test | --stack NAME | --outputs FILE) [--environment OELabIPM]
 [--type AWS:Application] [--name-filter nginx] [--attribute Name] [--columns a,b]
 [--region R] [--profile P] [--json]``
 
@@ -89,9 +98,11 @@ least one entry matched, 1 nothing matched (like grep), 2 errors as above. ``--j
                    "attributes": {"Name": "nginx", "Version": "1.24.0", ...}}]
     }
 
-AWS access: region from ``--region``, else the profile / ``AWS_DEFAULT_REGION``, else
-``AWS_REGION``; ``AWS_ENDPOINT_URL_SSM`` / ``AWS_ENDPOINT_URL_EC2`` redirect the clients
-(botocore-native). Retries: adaptive mode, ``max_attempts`` 10.
+AWS access: region from ``--region``, else the stack's, else the profile /
+``AWS_DEFAULT_REGION``, else ``AWS_REGION``; ``AWS_ENDPOINT_URL_SSM`` /
+``AWS_ENDPOINT_URL_EC2`` redirect the clients (botocore-native). Retries: standard mode,
+``max_attempts`` 10; connect timeout 5 s, read timeout ``--read-timeout`` (15 s), a timed-out
+call tried twice in all.
 """
 
 from __future__ import annotations
@@ -103,6 +114,7 @@ import re
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -110,8 +122,10 @@ from rich.console import Console
 
 from fleetctl.ops import aws
 from fleetctl.ops.models import APPLICATION, FleetSelector
-from fleetctl.ops.render import render_check, render_inventory_query
-from fleetctl.ops.report import check_report_to_json, evaluate, inventory_query_to_json
+from fleetctl.ops.render import render_check, render_inventory_query, render_wait
+from fleetctl.ops.report import CheckReport, check_report_to_json, evaluate, inventory_query_to_json
+from fleetctl.ops.stack import StackError, resolve_stack
+from fleetctl.ops.wait import ProgressView, parse_duration, wait_for_fleet
 
 __all__ = ["register", "run_check", "run_inventory_query"]
 
@@ -144,7 +158,10 @@ def _guarded(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Nam
 
     def wrapper(args: argparse.Namespace) -> int:
         try:
+            _apply_stack(args)
             return run(args)
+        except StackError as exc:
+            return _fail(str(exc))
         except (aws.OpsError, BotoCoreError, ClientError) as exc:
             return _fail(aws.describe_error(exc))
 
@@ -152,15 +169,50 @@ def _guarded(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Nam
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--workload", required=True, help="value of the Workload tag")
+    parser.add_argument("--workload", help="value of the Workload tag (required without --stack)")
     parser.add_argument(
         "--environment",
-        default=DEFAULT_ENVIRONMENT,
-        help=f"value of the Environment tag (default {DEFAULT_ENVIRONMENT})",
+        help=f"value of the Environment tag (default: the stack's, else {DEFAULT_ENVIRONMENT})",
     )
-    parser.add_argument("--region", help="AWS region (default: profile / AWS_DEFAULT_REGION)")
+    parser.add_argument(
+        "--stack",
+        help="Pulumi stack whose fleet to use: workload, environment tag, association name and "
+        "region from `pulumi stack output` (Pulumi CLI on PATH) or Pulumi.<stack>.yaml; "
+        "explicit flags win",
+    )
+    parser.add_argument(
+        "--outputs",
+        type=Path,
+        metavar="FILE",
+        help="the JSON of `pulumi stack output --json`, instead of asking the Pulumi CLI",
+    )
+    parser.add_argument("--region", help="AWS region (default: the stack's, profile, AWS_DEFAULT_REGION)")
     parser.add_argument("--profile", help="AWS named profile")
+    parser.add_argument(
+        "--read-timeout",
+        type=float,
+        default=aws.READ_TIMEOUT,
+        metavar="SECONDS",
+        help=f"seconds to wait for an AWS answer (default {aws.READ_TIMEOUT:g}; a call that times "
+        f"out is tried {aws.TIMEOUT_ATTEMPTS} times in all, connect timeout {aws.CONNECT_TIMEOUT:g} s)",
+    )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def _apply_stack(args: argparse.Namespace) -> None:
+    """Fills what the flags left open from ``--stack`` / ``--outputs``; flags win."""
+    fleet = resolve_stack(args.stack, args.outputs)
+    if fleet is not None:
+        args.workload = args.workload or fleet.workload
+        args.environment = args.environment or fleet.environment
+        args.region = args.region or fleet.region
+        if hasattr(args, "association_name"):
+            args.association_name = args.association_name or fleet.association_name
+    if not args.workload:
+        raise aws.OpsError("no fleet selected: pass --workload or --stack")
+    args.environment = args.environment or DEFAULT_ENVIRONMENT
+    if args.read_timeout <= 0:
+        raise aws.OpsError("--read-timeout must be positive")
 
 
 def register(subparsers: Any) -> None:
@@ -180,6 +232,12 @@ def register(subparsers: Any) -> None:
         type=float,
         default=24.0,
         help="AWS:Application inventory older than this is a problem (default 24)",
+    )
+    check.add_argument(
+        "--wait",
+        metavar="DURATION",
+        help="poll (60 s, doubling to 5 min) until every instance is Online, the association "
+        "succeeded on it and its inventory is present (e.g. 10m, 90s); exit 3 on timeout",
     )
     check.set_defaults(func=_guarded(run_check))
 
@@ -219,24 +277,44 @@ def run_check(args: argparse.Namespace) -> int:
         )
     if args.max_inventory_age_hours <= 0:
         raise aws.OpsError("--max-inventory-age-hours must be positive")
-    clients = aws.make_clients(region=args.region, profile=args.profile)
-    snapshot = aws.collect_snapshot(clients, _selector(args), association_names(args))
-    report = evaluate(
-        snapshot,
-        now=datetime.now(UTC),
-        max_inventory_age=timedelta(hours=args.max_inventory_age_hours),
-    )
+    wait_seconds = None
+    if args.wait is not None:
+        try:
+            wait_seconds = parse_duration(args.wait)
+        except ValueError as exc:
+            raise aws.OpsError(f"--wait: {exc}") from None
+    clients = aws.make_clients(region=args.region, profile=args.profile, read_timeout=args.read_timeout)
+
+    def collect() -> CheckReport:
+        snapshot = aws.collect_snapshot(clients, _selector(args), association_names(args))
+        return evaluate(
+            snapshot,
+            now=datetime.now(UTC),
+            max_inventory_age=timedelta(hours=args.max_inventory_age_hours),
+        )
+
+    if wait_seconds is None:
+        report = collect()
+        if args.json:
+            print(json.dumps(check_report_to_json(report), indent=2))
+        else:
+            render_check(report, _console())
+        return report.exit_code
+
+    with ProgressView() as view:
+        result = wait_for_fleet(collect, wait_seconds, on_poll=view.update)
     if args.json:
-        print(json.dumps(check_report_to_json(report), indent=2))
+        print(json.dumps({**check_report_to_json(result.report), "wait": result.to_json()}, indent=2))
     else:
-        render_check(report, _console())
-    return report.exit_code
+        render_check(result.report, _console())
+        render_wait(result, _console())
+    return result.exit_code
 
 
 def run_inventory_query(args: argparse.Namespace) -> int:
     if not _TYPE_NAME.match(args.type_name):
         raise aws.OpsError(f"invalid inventory type {args.type_name!r} (AWS:... or Custom:...)")
-    clients = aws.make_clients(region=args.region, profile=args.profile)
+    clients = aws.make_clients(region=args.region, profile=args.profile, read_timeout=args.read_timeout)
     selector = _selector(args)
     instances = aws.fetch_instances(clients.ec2, selector)
     matches = (

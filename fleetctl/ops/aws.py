@@ -11,9 +11,17 @@ Limits come from botocore's SSM model (``botocore/data/ssm/2014-11-06/service-2.
   exactly one ``ResultAttributes`` type -> instance ids are queried in chunks of 40.
 * ``ListAssociations``, ``DescribeAssociationExecutions``,
   ``DescribeAssociationExecutionTargets``, ``DescribeInstanceAssociationsStatus``,
-  ``ListResourceComplianceSummaries``, ``ListComplianceItems``, ``ListInventoryEntries``:
-  MaxResults 1..50. Compliance filter values at most 20. ``ListComplianceItems`` takes one
-  resource id per call. ``ListInventoryEntries`` has no paginator.
+  ``ListResourceComplianceSummaries``, ``ListComplianceItems``: MaxResults 1..50.
+  Compliance filter values at most 20. ``ListComplianceItems`` takes one resource id per
+  call (``ComplianceResourceIdList``: "Currently, you can only specify one resource ID").
+
+Calls per check grow with the fleet only through pages: DescribeInstanceInformation and
+DescribeAssociationExecutionTargets (50 instances a page), GetInventory (40 instances a
+call, ``AWS:Application`` only: its ``CaptureTime`` says whether and when inventory
+arrived), ListResourceComplianceSummaries (50 a page). Per-instance calls are made only
+for instances already known to be in trouble (a failed association run, NON_COMPLIANT,
+an agent installed by user data that never registered), at most
+:data:`MAX_DETAIL_LOOKUPS` of each kind, on :data:`DETAIL_WORKERS` threads.
 * ``ec2:GetConsoleOutput``: one instance per call; the API returns ``Output``
   base64-encoded and botocore decodes it (``botocore.handlers.decode_console_output``, an
   ``after-call`` handler), so the client hands back text. ``Latest=True`` (the live serial
@@ -27,10 +35,11 @@ Endpoints are not configured here: botocore honours ``AWS_ENDPOINT_URL_SSM`` and
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import boto3
 from botocore.config import Config
@@ -67,15 +76,37 @@ from fleetctl.ops.models import (
 )
 from fleetctl.ops.report import choose_association
 
-# Adaptive mode adds client-side rate limiting on top of exponential backoff, which is what
-# a fleet-wide sweep of SSM read APIs (low per-account TPS) wants. botocore counts
-# max_attempts here as retries after the first call (total_max_attempts = 11).
-RETRY_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 10})
+# Standard mode: exponential backoff with jitter on throttling and transient errors, a retry
+# quota against retry storms. Not adaptive: the AWS SDKs call it experimental ("might change
+# behavior in the future"), and its client-side rate limiter halved the throughput of the
+# batched sweep under random throttling (benchmarks/check_bench.py: 35 s against 18 s at
+# 1,000 instances), while the sweep makes about N/10 calls, far under SSM's read TPS.
+# botocore counts max_attempts here as retries after the first call (total_max_attempts = 11).
+MAX_RETRIES = 10
+# botocore's defaults are 60 s for both timeouts, and its retry modes retry timeouts like
+# throttling: 11 attempts x 60 s is about 10 minutes of silence before an error (lab facts
+# section 7). SSM's read APIs answer in well under a second, so these are generous.
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 15.0
+# A timed-out call is tried this many times in all (throttling keeps MAX_RETRIES): an
+# endpoint that accepts connections and never answers costs at most
+# TIMEOUT_ATTEMPTS x (connect + read timeout) + one backoff (under 2 s): 42 s by default.
+TIMEOUT_ATTEMPTS = 2
+RETRY_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": MAX_RETRIES},
+    connect_timeout=CONNECT_TIMEOUT,
+    read_timeout=READ_TIMEOUT,
+)
 
 PAGE_SIZE = 50  # the maximum for every SSM list call used here
 INVENTORY_FILTER_VALUES = 40  # GetInventory: values per filter
 INSTANCE_INFO_FILTER_VALUES = 100  # DescribeInstanceInformation: values per filter
 LATEST_EXECUTIONS_SCANNED = 10
+# Per-instance look-ups (why an association failed, which items are non-compliant, the
+# console of an instance whose agent install gave up): only for instances in trouble, at
+# most this many of each kind, a few at a time (SSM read APIs are rate limited per account).
+MAX_DETAIL_LOOKUPS = 25
+DETAIL_WORKERS = 4
 
 # Operations we call on EC2; everything else is SSM. Used to name the IAM action on errors.
 _EC2_OPERATIONS = frozenset({"DescribeInstances", "GetConsoleOutput"})
@@ -84,6 +115,10 @@ _EC2_OPERATIONS = frozenset({"DescribeInstances", "GetConsoleOutput"})
 # to the buffered output.
 _LATEST_UNSUPPORTED = frozenset({"UnsupportedOperation", "InvalidParameterCombination",
                                  "InvalidParameterValue"})
+
+
+_Key = TypeVar("_Key")
+_Result = TypeVar("_Result")
 
 
 class OpsError(Exception):
@@ -97,9 +132,32 @@ class Clients:
     region: str
 
 
-def make_clients(region: str | None = None, profile: str | None = None) -> Clients:
+def client_config(read_timeout: float = READ_TIMEOUT, connect_timeout: float = CONNECT_TIMEOUT) -> Config:
+    """:data:`RETRY_CONFIG` with other timeouts (``--read-timeout``)."""
+    return RETRY_CONFIG.merge(Config(connect_timeout=connect_timeout, read_timeout=read_timeout))
+
+
+def _stop_retrying_timeouts(caught_exception: Exception | None = None, attempts: int = 1, **_: Any) -> None:
+    """``needs-retry`` hook, registered before botocore's retry handler: a call that timed
+    out :data:`TIMEOUT_ATTEMPTS` times is not retried further (raising here ends the call
+    with that error; throttling and 5xx answers still get every retry)."""
+    if isinstance(caught_exception, ConnectTimeoutError | ReadTimeoutError) and attempts >= TIMEOUT_ATTEMPTS:
+        raise caught_exception
+
+
+def bound_timeouts(client: Any) -> Any:
+    """Installs :func:`_stop_retrying_timeouts` on ``client`` (returned for chaining)."""
+    client.meta.events.register_first("needs-retry", _stop_retrying_timeouts)
+    return client
+
+
+def make_clients(
+    region: str | None = None, profile: str | None = None, read_timeout: float = READ_TIMEOUT
+) -> Clients:
     """Session factory: ``--profile``, then ``--region`` / the profile's or
-    ``AWS_DEFAULT_REGION`` region / ``AWS_REGION``; both clients use :data:`RETRY_CONFIG`."""
+    ``AWS_DEFAULT_REGION`` region / ``AWS_REGION``; both clients use :data:`RETRY_CONFIG`
+    (with ``read_timeout``) and give up on a silent endpoint after
+    :data:`TIMEOUT_ATTEMPTS` timeouts."""
     try:
         session = boto3.Session(profile_name=profile)
     except ProfileNotFound as exc:
@@ -107,8 +165,9 @@ def make_clients(region: str | None = None, profile: str | None = None) -> Clien
     resolved = region or session.region_name or os.environ.get("AWS_REGION")
     if not resolved:
         raise OpsError("no AWS region: pass --region or set AWS_DEFAULT_REGION")
-    ec2 = session.client("ec2", region_name=resolved, config=RETRY_CONFIG)
-    ssm = session.client("ssm", region_name=resolved, config=RETRY_CONFIG)
+    config = client_config(read_timeout)
+    ec2 = bound_timeouts(session.client("ec2", region_name=resolved, config=config))
+    ssm = bound_timeouts(session.client("ssm", region_name=resolved, config=config))
     return Clients(ec2=ec2, ssm=ssm, region=resolved)
 
 
@@ -122,7 +181,12 @@ def describe_error(exc: Exception) -> str:
         )
     if isinstance(exc, NoRegionError):
         return "no AWS region: pass --region or set AWS_DEFAULT_REGION"
-    if isinstance(exc, EndpointConnectionError | ConnectTimeoutError | ReadTimeoutError):
+    if isinstance(exc, ConnectTimeoutError | ReadTimeoutError):
+        return (
+            f"the AWS endpoint did not answer in time ({exc}); tried {TIMEOUT_ATTEMPTS} times: "
+            "check the network path or proxy to the endpoint, or raise --read-timeout"
+        )
+    if isinstance(exc, EndpointConnectionError):
         return f"cannot reach the AWS endpoint: {exc}"
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
@@ -152,6 +216,16 @@ def describe_error(exc: Exception) -> str:
 def chunked(items: Sequence[str], size: int) -> Iterator[list[str]]:
     for start in range(0, len(items), size):
         yield list(items[start : start + size])
+
+
+def for_each_bounded(lookup: Callable[[_Key], _Result], keys: Sequence[_Key]) -> list[_Result]:
+    """``lookup`` for the first :data:`MAX_DETAIL_LOOKUPS` keys on :data:`DETAIL_WORKERS`
+    threads (boto3 clients are thread-safe), results in the order of ``keys``."""
+    selected = list(keys)[:MAX_DETAIL_LOOKUPS]
+    if not selected:
+        return []
+    with ThreadPoolExecutor(max_workers=min(DETAIL_WORKERS, len(selected))) as pool:
+        return list(pool.map(lookup, selected))
 
 
 def _parse_capture_time(value: str | None) -> datetime | None:
@@ -369,53 +443,30 @@ def _instance_id_filter(chunk: list[str]) -> dict[str, Any]:
     }
 
 
-def fetch_instance_information_inventory(ssm: Any, instance_ids: Sequence[str]) -> dict[str, InventoryRecord]:
-    """``AWS:InstanceInformation`` inventory per instance, 40 ids per GetInventory filter."""
-    records: dict[str, InventoryRecord] = {}
+def fetch_capture_times(ssm: Any, instance_ids: Sequence[str], type_name: str) -> dict[str, datetime | None]:
+    """Capture time of ``type_name`` per instance that has it, 40 ids per GetInventory
+    call (the entity's ``Data[type].CaptureTime``); instances without the type are absent."""
+    times: dict[str, datetime | None] = {}
     for chunk in chunked(sorted(set(instance_ids)), INVENTORY_FILTER_VALUES):
         for page in ssm.get_paginator("get_inventory").paginate(
             Filters=[_instance_id_filter(chunk)],
-            ResultAttributes=[{"TypeName": INSTANCE_INFORMATION}],
+            ResultAttributes=[{"TypeName": type_name}],
             PaginationConfig={"PageSize": PAGE_SIZE},
         ):
             for entity in page.get("Entities", []):
-                item = entity.get("Data", {}).get(INSTANCE_INFORMATION)
-                if not item or "Id" not in entity:
-                    continue
-                content = item.get("Content") or [{}]
-                records[entity["Id"]] = InventoryRecord(
-                    instance_id=entity["Id"],
-                    instance_information_capture_time=_parse_capture_time(item.get("CaptureTime")),
-                    instance_status=content[0].get("InstanceStatus"),
-                )
-    return records
+                item = entity.get("Data", {}).get(type_name)
+                if item and "Id" in entity:
+                    times[entity["Id"]] = _parse_capture_time(item.get("CaptureTime"))
+    return times
 
 
-def fetch_type_capture_time(ssm: Any, instance_id: str, type_name: str) -> datetime | None:
-    """Capture time of one inventory type on one instance (one entry is enough to know)."""
-    response = ssm.list_inventory_entries(InstanceId=instance_id, TypeName=type_name, MaxResults=1)
-    return _parse_capture_time(response.get("CaptureTime"))
-
-
-def fetch_inventory(
-    ssm: Any, instance_ids: Sequence[str], with_applications: Iterable[str]
-) -> list[InventoryRecord]:
-    """Inventory records for ``instance_ids``; application capture times only for the
-    instances in ``with_applications`` (the registered ones)."""
-    base = fetch_instance_information_inventory(ssm, instance_ids)
-    result: list[InventoryRecord] = []
-    apps_for = set(with_applications)
-    for instance_id in sorted(set(instance_ids)):
-        record = base.get(instance_id, InventoryRecord(instance_id=instance_id))
-        if instance_id in apps_for:
-            record = InventoryRecord(
-                instance_id=instance_id,
-                instance_information_capture_time=record.instance_information_capture_time,
-                instance_status=record.instance_status,
-                application_capture_time=fetch_type_capture_time(ssm, instance_id, APPLICATION),
-            )
-        result.append(record)
-    return result
+def fetch_inventory(ssm: Any, instance_ids: Sequence[str]) -> list[InventoryRecord]:
+    """Whether and when ``AWS:Application`` inventory arrived, per instance (batched)."""
+    captured = fetch_capture_times(ssm, instance_ids, APPLICATION) if instance_ids else {}
+    return [
+        InventoryRecord(instance_id=i, application_capture_time=captured.get(i))
+        for i in sorted(set(instance_ids))
+    ]
 
 
 def query_inventory(
@@ -528,14 +579,18 @@ def collect_snapshot(
     instances = fetch_instances(ec2, selector)
     nodes = fetch_managed_nodes(ssm, selector)
     fleet_ids = [i.instance_id for i in instances]
-    registered = [i for i in fleet_ids if i in {n.instance_id for n in nodes}]
+    node_ids = {n.instance_id for n in nodes}
+    registered = [i for i in fleet_ids if i in node_ids]
     # Instances whose agent user data installs, not registered: their console says whether
     # the install gave up.
-    consoles = [
-        fetch_console_diagnosis(ec2, i.instance_id)
-        for i in instances
-        if i.agent_from_user_data and i.state == "running" and i.instance_id not in registered
-    ]
+    consoles: list[ConsoleDiagnosis] = for_each_bounded(
+        lambda instance_id: fetch_console_diagnosis(ec2, instance_id),
+        [
+            i.instance_id
+            for i in instances
+            if i.agent_from_user_data and i.state == "running" and i.instance_id not in registered
+        ],
+    )
 
     association_name = association_names[0]
     found: tuple[Association, ...] = ()
@@ -554,21 +609,25 @@ def collect_snapshot(
         if latest is not None:
             targets = fetch_execution_targets(ssm, association.association_id, latest.execution_id)
         failed = {t.resource_id for t in targets if t.status == "Failed"}
-        for instance_id in registered:
-            if instance_id in failed:
-                status = fetch_instance_association_status(ssm, instance_id, association.association_id)
-                if status is not None:
-                    statuses.append(status)
+        association_id = association.association_id
+        looked_up = for_each_bounded(
+            lambda instance_id: fetch_instance_association_status(ssm, instance_id, association_id),
+            [i for i in registered if i in failed],
+        )
+        statuses = [s for s in looked_up if s is not None]
 
-    inventory = fetch_inventory(ssm, fleet_ids, registered) if fleet_ids else []
+    # Unregistered instances have no inventory to read: only registered ones are asked.
+    inventory = fetch_inventory(ssm, registered)
 
     compliance: list[ComplianceSummary] = []
     items: list[ComplianceItem] = []
     if registered:
         compliance = fetch_compliance_summaries(ssm, registered, compliance_types)
-        for summary in compliance:
-            if summary.status == "NON_COMPLIANT":
-                items.extend(fetch_non_compliant_items(ssm, summary.resource_id, summary.compliance_type))
+        for found_items in for_each_bounded(
+            lambda s: fetch_non_compliant_items(ssm, s.resource_id, s.compliance_type),
+            [s for s in compliance if s.status == "NON_COMPLIANT"],
+        ):
+            items.extend(found_items)
 
     return FleetSnapshot(
         selector=selector,

@@ -140,11 +140,10 @@ class InstanceAssociationStatus:
 
 @dataclass(frozen=True)
 class InventoryRecord:
-    """What inventory holds for one instance: capture times per type (None = no data)."""
+    """What inventory holds for one instance: when ``AWS:Application`` was captured (None =
+    no data)."""
 
     instance_id: str
-    instance_information_capture_time: datetime | None = None
-    instance_status: str | None = None  # AWS:InstanceInformation.InstanceStatus
     application_capture_time: datetime | None = None
 
 

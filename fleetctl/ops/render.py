@@ -10,6 +10,7 @@ from rich.table import Table
 
 from fleetctl.ops.models import Ec2Instance, InventoryMatch
 from fleetctl.ops.report import CheckReport
+from fleetctl.ops.wait import STEP_TITLES, WaitResult
 
 
 def _ts(value: datetime | None) -> str:
@@ -170,3 +171,27 @@ def render_inventory_query(
     missing = sorted(set(names) - {m.instance_id for m in matches})
     if missing:
         console.print(f"No match on: {escape(', '.join(missing))}", soft_wrap=True, highlight=False)
+
+
+def render_wait(result: WaitResult, console: Console) -> None:
+    """After ``--wait``: done, or which instances are stuck at which step and why."""
+    minutes = result.waited_seconds / 60
+    if result.done:
+        console.print(
+            f"[green]Fleet ready[/green] after {minutes:.1f} min ({result.polls} poll(s)): every "
+            "instance Online, association succeeded, inventory present."
+        )
+        return
+    table = Table(title=f"Stuck after {minutes:.1f} min ({result.polls} poll(s))")
+    for column in ("Instance", "Name", "Waiting for", "Likely cause"):
+        table.add_column(column, overflow="fold")
+    for stuck in result.stuck:
+        table.add_row(
+            stuck.instance_id, escape(stuck.name or "-"), STEP_TITLES[stuck.step], escape(stuck.cause)
+        )
+    console.print(table)
+    if not result.report.instances:
+        console.print("[red]TIMEOUT[/red]: no instance of the fleet was found.")
+    else:
+        total = len(result.report.instances)
+        console.print(f"[red]TIMEOUT[/red]: {len(result.stuck)} of {total} instance(s) not ready.")

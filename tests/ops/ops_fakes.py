@@ -259,30 +259,24 @@ def stub_fleet(
             },
             {"InstanceId": failed_on, "MaxResults": 50},
         )
-    ordered = sorted(instance_ids)
+    # One GetInventory call per 40 registered instances reads the AWS:Application capture
+    # times (no per-instance ListInventoryEntries).
+    ordered = sorted(registered)
     for start in range(0, len(ordered), 40):
         chunk = ordered[start : start + 40]
         stub.add_response(
             "get_inventory",
-            {"Entities": [inventory_entity(i) for i in chunk if i in registered]},
+            {
+                "Entities": [
+                    application_entity(i, [("amazon-ssm-agent", "3.3.987.0")], app_capture)
+                    for i in chunk
+                ]
+            },
             {
                 "Filters": inventory_filter(chunk),
-                "ResultAttributes": [{"TypeName": "AWS:InstanceInformation"}],
+                "ResultAttributes": [{"TypeName": "AWS:Application"}],
                 "MaxResults": 50,
             },
-        )
-    for instance_id in registered:
-        stub.add_response(
-            "list_inventory_entries",
-            {
-                "TypeName": "AWS:Application",
-                "InstanceId": instance_id,
-                "SchemaVersion": "1.1",
-                "CaptureTime": capture(app_capture or NOW - timedelta(minutes=18)),
-                "Entries": [{"Name": "amazon-ssm-agent", "Version": "3.3.987.0"}],
-                "NextToken": "more",
-            },
-            {"InstanceId": instance_id, "TypeName": "AWS:Application", "MaxResults": 1},
         )
     if registered:
         summaries = [

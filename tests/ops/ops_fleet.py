@@ -59,6 +59,8 @@ class Fleet:
         )
         return [i["InstanceId"] for i in reservation["Instances"]]
 
-    def make_clients(self, region: str | None = None, profile: str | None = None) -> aws.Clients:
+    def make_clients(
+        self, region: str | None = None, profile: str | None = None, read_timeout: float = aws.READ_TIMEOUT
+    ) -> aws.Clients:
         self.calls.append((region, profile))
         return aws.Clients(ec2=self.ec2, ssm=self.ssm, region=region or REGION)

@@ -170,7 +170,7 @@ def test_missing_association_tries_both_names(fleet: Fleet, capsys: pytest.Captu
             {"Associations": []},
             {"AssociationFilterList": [{"key": "AssociationName", "value": name}], "MaxResults": 50},
         )
-    fleet.stub.add_response("get_inventory", {"Entities": []})
+    # nothing registered: no inventory to read, so no GetInventory call either
 
     rc, report = run_json(capsys)
 

@@ -1,6 +1,6 @@
 """The real CLI, in a subprocess, pointed at a local endpoint through the standard
 ``AWS_ENDPOINT_URL_EC2`` / ``AWS_ENDPOINT_URL_SSM`` variables (botocore-native overrides),
-including one throttled call that the adaptive retry absorbs."""
+including one throttled call that the standard retry mode absorbs."""
 
 from __future__ import annotations
 
@@ -15,11 +15,9 @@ from ops_fakes import (
     NOW,
     application_entity,
     association_description,
-    capture,
     compliance_summary,
     execution,
     execution_target,
-    inventory_entity,
     node,
 )
 from ops_server import REPO, FakeAws, clean_env, ec2_instances_xml
@@ -55,17 +53,16 @@ def queue_fleet(fake: FakeAws) -> None:
         "DescribeAssociationExecutionTargets",
         {"AssociationExecutionTargets": [execution_target(i) for i in IDS]},
     )
-    fake.add("GetInventory", {"Entities": [inventory_entity(i) for i in IDS]})
-    for i in IDS:
-        fake.add(
-            "ListInventoryEntries",
-            {
-                "TypeName": "AWS:Application",
-                "InstanceId": i,
-                "CaptureTime": capture(NOW - timedelta(minutes=5)),
-                "Entries": [{"Name": "amazon-ssm-agent"}],
-            },
-        )
+    # one GetInventory call for both instances (40 a call), no per-instance call
+    fake.add(
+        "GetInventory",
+        {
+            "Entities": [
+                application_entity(i, [("amazon-ssm-agent", "3.3.987.0")], NOW - timedelta(minutes=5))
+                for i in IDS
+            ]
+        },
+    )
     fake.add(
         "ListResourceComplianceSummaries",
         {"ResourceComplianceSummaryItems": [compliance_summary(i) for i in IDS]},
@@ -110,10 +107,10 @@ def test_check_end_to_end_through_endpoint_override(tmp_path: Path) -> None:
         "DescribeAssociationExecutions",
         "DescribeAssociationExecutionTargets",
         "GetInventory",
-        "ListInventoryEntries",
-        "ListInventoryEntries",
         "ListResourceComplianceSummaries",
     ]
+    assert fake.requests[7][1]["ResultAttributes"] == [{"TypeName": "AWS:Application"}]
+    assert fake.requests[7][1]["Filters"][0]["Values"] == IDS
     ec2_request = fake.requests[0][1]
     assert ec2_request["Filter.1.Name"] == "tag:Environment"
     assert ec2_request["Filter.2.Name"] == "tag:Workload"

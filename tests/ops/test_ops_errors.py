@@ -9,14 +9,18 @@ The retry behaviour is therefore tested against a local HTTP endpoint instead.
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ReadTimeoutError
 from botocore.stub import Stubber
 from ops_fakes import TAG_FILTERS, node
 from ops_fleet import REGION, Fleet
@@ -111,12 +115,73 @@ def test_endpoint_unreachable_exit_2(
     assert "127.0.0.1:9" in err
 
 
-def test_clients_use_adaptive_retries_and_region(aws_env: None) -> None:
-    clients = aws.make_clients(region="eu-west-1")
+def test_clients_use_standard_retries_timeouts_and_region(aws_env: None) -> None:
+    """botocore's defaults are 60 s connect and read timeouts (lab facts section 7)."""
+    clients = aws.make_clients(region="eu-west-1", read_timeout=7)
     for client in (clients.ec2, clients.ssm):
-        assert client.meta.config.retries == {"mode": "adaptive", "total_max_attempts": 11}
+        assert client.meta.config.retries == {"mode": "standard", "total_max_attempts": 11}
+        assert client.meta.config.connect_timeout == aws.CONNECT_TIMEOUT == 5
+        assert client.meta.config.read_timeout == 7
         assert client.meta.region_name == "eu-west-1"
+    assert aws.make_clients().ssm.meta.config.read_timeout == aws.READ_TIMEOUT
     assert aws.make_clients().region == REGION  # from AWS_DEFAULT_REGION
+
+
+@pytest.fixture
+def silent_endpoint() -> Iterator[tuple[str, list[socket.socket]]]:
+    """A TCP server that accepts every connection and never answers."""
+    server = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except TimeoutError:
+                continue
+            accepted.append(conn)  # held open, never read from or written to
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}", accepted
+    stop.set()
+    thread.join()
+    for conn in accepted:
+        conn.close()
+    server.close()
+
+
+def test_silent_endpoint_fails_fast_with_one_message(
+    tmp_path: Path, silent_endpoint: tuple[str, list[socket.socket]]
+) -> None:
+    """The real CLI against an endpoint that accepts and never answers: exit 2 after
+    TIMEOUT_ATTEMPTS read timeouts, one line on stderr, not 11 attempts x 60 s."""
+    url, accepted = silent_endpoint
+    env = clean_env(
+        tmp_path,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_ENDPOINT_URL_EC2=url,
+        AWS_ENDPOINT_URL_SSM=url,
+    )
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "fleetctl", "check", "--workload", "Test", "--read-timeout", "1"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=60,
+    )
+    elapsed = time.monotonic() - started
+
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("fleetctl: error: the AWS endpoint did not answer in time")
+    assert "Read timeout" in lines[0] and "--read-timeout" in lines[0]
+    assert len(accepted) == aws.TIMEOUT_ATTEMPTS  # the first call, tried twice, then no more
+    # two 1 s read timeouts and one backoff (at most 2 s), plus interpreter start-up
+    assert elapsed < 15
 
 
 def test_stubber_bypasses_retries(aws_env: None) -> None:
@@ -126,6 +191,15 @@ def test_stubber_bypasses_retries(aws_env: None) -> None:
         stub.add_response("describe_instance_information", {"InstanceInformationList": []})
         with pytest.raises(ClientError, match="ThrottlingException"):
             client.describe_instance_information()
+
+
+def test_throttling_still_gets_every_retry_after_a_timeout_hook(aws_env: None) -> None:
+    """The timeout hook ends only timed-out calls: other failures keep botocore's decision."""
+    aws._stop_retrying_timeouts(caught_exception=None, attempts=5)
+    aws._stop_retrying_timeouts(caught_exception=ConnectionError("reset"), attempts=5)
+    with pytest.raises(ReadTimeoutError):
+        aws._stop_retrying_timeouts(caught_exception=ReadTimeoutError(endpoint_url="x"), attempts=2)
+    aws._stop_retrying_timeouts(caught_exception=ReadTimeoutError(endpoint_url="x"), attempts=1)
 
 
 def test_throttling_is_retried_over_http(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> None:

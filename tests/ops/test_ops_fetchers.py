@@ -20,7 +20,6 @@ from ops_fakes import (
     compliance_summary,
     execution,
     execution_target,
-    inventory_entity,
     inventory_filter,
     node,
 )
@@ -63,33 +62,61 @@ def test_managed_nodes_consume_every_page(ssm: tuple[Any, Stubber]) -> None:
 
 
 def test_get_inventory_chunks_40_ids_per_filter_and_pages(ssm: tuple[Any, Stubber]) -> None:
+    """botocore's SSM model (service-2.json): InventoryFilterValueList max 40,
+    ResultAttributeList exactly 1, GetInventory MaxResults 1..50."""
     client, stub = ssm
     fleet = ids(85)
     chunks = [fleet[:40], fleet[40:80], fleet[80:]]
-    base = {"ResultAttributes": [{"TypeName": "AWS:InstanceInformation"}], "MaxResults": 50}
+    base = {"ResultAttributes": [{"TypeName": "AWS:Application"}], "MaxResults": 50}
+    pkgs = [("amazon-ssm-agent", "3.3.987.0")]
     # the first chunk is answered over two pages
     stub.add_response(
         "get_inventory",
-        {"Entities": [inventory_entity(i) for i in chunks[0][:25]], "NextToken": "p2"},
+        {"Entities": [application_entity(i, pkgs) for i in chunks[0][:25]], "NextToken": "p2"},
         {"Filters": inventory_filter(chunks[0]), **base},
     )
     stub.add_response(
         "get_inventory",
-        {"Entities": [inventory_entity(i) for i in chunks[0][25:]]},
+        {"Entities": [application_entity(i, pkgs) for i in chunks[0][25:]]},
         {"Filters": inventory_filter(chunks[0]), **base, "NextToken": "p2"},
     )
     for chunk in chunks[1:]:
         stub.add_response(
             "get_inventory",
-            {"Entities": [inventory_entity(i) for i in chunk]},
+            # the last instance has no AWS:Application inventory yet
+            {"Entities": [application_entity(i, pkgs) for i in chunk if i != fleet[-1]]},
             {"Filters": inventory_filter(chunk), **base},
         )
 
-    records = aws.fetch_instance_information_inventory(client, list(reversed(fleet)))
+    records = aws.fetch_inventory(client, list(reversed(fleet)))
 
-    assert sorted(records) == fleet
-    assert all(r.instance_status == "Active" for r in records.values())
-    assert all(r.instance_information_capture_time is not None for r in records.values())
+    assert [r.instance_id for r in records] == fleet
+    assert all(r.application_capture_time is not None for r in records[:-1])
+    assert records[-1].application_capture_time is None
+
+
+def test_batch_limits_match_botocore_model() -> None:
+    """The chunk and page sizes are the limits of botocore's SSM model
+    (botocore/data/ssm/2014-11-06/service-2.json): InventoryFilterValueList max 40,
+    GetInventory MaxResults max 50, InstanceInformationFilterValueSet max 100, and
+    MaxResults max 50 for the list calls the check pages through."""
+    model = boto3.client("ssm", region_name="us-east-1").meta.service_model
+    shape = model.shape_for
+    assert shape("InventoryFilterValueList").metadata["max"] == aws.INVENTORY_FILTER_VALUES == 40
+    assert shape("ResultAttributeList").metadata["max"] == 1
+    assert shape("InstanceInformationFilterValueSet").metadata["max"] == aws.INSTANCE_INFO_FILTER_VALUES
+    assert shape("MaxResultsEC2Compatible").metadata["max"] == aws.PAGE_SIZE
+    for operation in (
+        "GetInventory",
+        "DescribeAssociationExecutionTargets",
+        "ListResourceComplianceSummaries",
+        "ListComplianceItems",
+        "DescribeInstanceAssociationsStatus",
+    ):
+        members = model.operation_model(operation).input_shape.members
+        assert members["MaxResults"].metadata["max"] == aws.PAGE_SIZE, operation
+    doc = model.operation_model("ListComplianceItems").input_shape.members["ResourceIds"].documentation
+    assert "only specify one resource ID" in doc
 
 
 def test_query_inventory_prefix_filter_and_chunks(ssm: tuple[Any, Stubber]) -> None:

@@ -91,7 +91,7 @@ def scanned_snapshot(items: list[ComplianceItem]) -> FleetSnapshot:
                                 status="Success"),
         latest_execution=AssociationExecution("e-1", "Success", "Success", NOW),
         execution_targets=(ExecutionTarget(INSTANCE, "Success"),),
-        inventory=(InventoryRecord(INSTANCE, NOW, "Active", NOW - timedelta(minutes=30)),),
+        inventory=(InventoryRecord(INSTANCE, NOW - timedelta(minutes=30)),),
         compliance=(ComplianceSummary(INSTANCE, "Association", "COMPLIANT"),
                     ComplianceSummary(INSTANCE, "Patch", "NON_COMPLIANT", "CRITICAL", 1,
                                       len(items))),

@@ -51,7 +51,7 @@ def snapshot(**changes: Any) -> FleetSnapshot:
         ),
         latest_execution=AssociationExecution("e", "Success", "Success", NOW),
         execution_targets=tuple(ExecutionTarget(i, "Success") for i in IDS),
-        inventory=tuple(InventoryRecord(i, NOW, "Active", NOW - timedelta(minutes=30)) for i in IDS),
+        inventory=tuple(InventoryRecord(i, NOW - timedelta(minutes=30)) for i in IDS),
         compliance=tuple(ComplianceSummary(i, "Association", "COMPLIANT") for i in IDS),
     )
     return replace(base, **changes)
@@ -133,12 +133,12 @@ def test_failed_execution_target_is_a_problem() -> None:
 
 def test_inventory_age_limit() -> None:
     limit = timedelta(hours=2)
-    at_limit = tuple(InventoryRecord(i, NOW, None, NOW - limit) for i in IDS)
+    at_limit = tuple(InventoryRecord(i, NOW - limit) for i in IDS)
     assert evaluate(snapshot(inventory=at_limit), NOW, limit).exit_code == 0
-    stale = (InventoryRecord(IDS[0], NOW, None, NOW - limit - timedelta(seconds=1)), at_limit[1])
+    stale = (InventoryRecord(IDS[0], NOW - limit - timedelta(seconds=1)), at_limit[1])
     [problem] = evaluate(snapshot(inventory=stale), NOW, limit).problems
     assert (problem.section, problem.instance_id) == ("inventory", IDS[0])
-    missing = (InventoryRecord(IDS[0], NOW), at_limit[1])
+    missing = (InventoryRecord(IDS[0]), at_limit[1])
     [problem] = evaluate(snapshot(inventory=missing), NOW, limit).problems
     assert problem.message == "no AWS:Application inventory"
 
