@@ -65,6 +65,12 @@ def longest() -> Recording:
             "ssm-inventory:workload": LONGEST,
             "ssm-inventory:operatorPolicy": "true",
             "ssm-inventory:fleet": [{"role": LONGEST_ROLE, "count": 2, "os": "rhel-9"}],
+            # Patching names things after the workload too (baselines, window, scan).
+            "ssm-inventory:natGateway": True,
+            "ssm-inventory:patching": {
+                "enabled": True, "installWindow": {"enabled": True, "roles": [LONGEST_ROLE]},
+                "alerts": {"enabled": True, "emails": ["ops@example.com"]},
+            },
             "ssm-inventory:inventory": {
                 "associationName": "InventoryAllInstances-" + "a" * 106,
                 "executionLogs": True,
