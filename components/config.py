@@ -258,7 +258,9 @@ class InstallWindowConfig(_Model):
     # SSM API (botocore, MaintenanceWindowDurationHours 1-24, MaintenanceWindowCutoff 0-23).
     duration_hours: Annotated[int, Field(ge=1, le=24)] = 3
     cutoff_hours: Annotated[int, Field(ge=0, le=23)] = 1
-    roles: Annotated[list[ROLE], Field(min_length=1)] = Field(default_factory=lambda: ["WebServer"])
+    # A window target's tag values: at most 50 (Target Values, SSM API reference).
+    roles: Annotated[list[ROLE], Field(min_length=1, max_length=50)] = Field(
+        default_factory=lambda: ["WebServer"])
     max_concurrency: MAX_CONCURRENCY = "1"
     max_errors: MAX_ERRORS = "1"
     reboot_option: Literal["RebootIfNeeded", "NoReboot"] = "RebootIfNeeded"

@@ -253,8 +253,8 @@ class PatchManagement(pulumi.ComponentResource):
             f"{name}-window",
             aws.ssm.MaintenanceWindowArgs(
                 name=f"PatchInstall-{args.workload}",
-                description=f"Installs approved patches on {args.workload} "
-                f"{', '.join(window_config.roles)} instances",
+                # At most 128 characters (MaintenanceWindowDescription): no role list here.
+                description=f"Installs approved patches on {args.workload} instances",
                 schedule=window_config.schedule,
                 schedule_timezone=window_config.schedule_timezone,
                 duration=window_config.duration_hours,

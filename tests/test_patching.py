@@ -156,6 +156,7 @@ def test_install_window_follows_the_labs_window() -> None:
     assert window.inputs["scheduleTimezone"] == "Asia/Seoul"
     assert (window.inputs["duration"], window.inputs["cutoff"]) == (3, 1)
     assert window.inputs["allowUnassociatedTargets"] is False and window.inputs["tags"] == TAGS
+    assert window.inputs["name"] == "PatchInstall-Test"
     (target,) = rec.by_type(WINDOW_TARGET)
     assert target.inputs["windowId"] == window.outputs["id"]
     assert target.inputs["resourceType"] == "INSTANCE"
