@@ -534,6 +534,12 @@ def patching_problems(config: StackConfig) -> list[str]:
                 f"(roles with instances: {', '.join(sorted(roles)) or 'none'})"
             )
     alerts = patching.alerts
+    if alerts.enabled and not present:
+        # The compliance rule matches the fleet's instance ids; EventBridge refuses an empty list.
+        problems.append(
+            f"{NAMESPACE}:patching.alerts.enabled: the fleet has no instances to watch "
+            "(every group has count 0); set alerts.enabled: false"
+        )
     if alerts.enabled and not alerts.emails:
         problems.append(
             f"{NAMESPACE}:patching.alerts.emails: alerts are enabled but no address is listed; "

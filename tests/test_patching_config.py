@@ -94,6 +94,9 @@ BAD_INPUTS = [
     pytest.param({**_patching(), "fleet": UBUNTU}, "ssm-inventory:natGateway",
                  "ssm-inventory:patching.enabled is true and the fleet runs ubuntu-24.04",
                  id="ubuntu-without-nat"),
+    pytest.param({**_patching(alerts={"enabled": True, "emails": ["a@example.com"]}),
+                  "fleet": [{"role": "WebServer", "count": 0}]}, f"{P}.alerts.enabled",
+                 "the fleet has no instances to watch", id="alerts-without-instances"),
     pytest.param({"patching": "[true]"}, P, "must be a mapping", id="patching-not-a-mapping"),
 ]
 
