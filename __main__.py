@@ -94,6 +94,7 @@ instance_role = InstanceRole(
         log_bucket_arn=inventory.log_bucket_arn,
         log_key_prefix=inventory.log_key_prefix,
         partition=partition,
+        patch_buckets=patch_buckets,
         tags=tags,
     ),
 )

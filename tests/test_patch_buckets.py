@@ -160,3 +160,17 @@ def test_prod_policy_keeps_its_log_bucket_and_adds_patching(prod: Recording) -> 
         "SsmRegionalBuckets", "PatchingAndPackageUpdates", "InventoryExecutionLogs"]
     patching = _statement(policy, "PatchingAndPackageUpdates")
     assert patching is not None and "arn:aws:s3:::al2023-repos-us-east-1-de612dc2/*" in patching["Resource"]
+
+
+def test_instance_role_may_read_exactly_the_patching_buckets(prod: Recording) -> None:
+    """With a VPC endpoint the instance profile must allow the AWS-owned buckets explicitly
+    (user guide, "SSM Agent communications with AWS managed S3 buckets")."""
+    inline = prod.one("aws:iam/rolePolicy:RolePolicy", "managed-instances-patching-buckets")
+    (statement,) = json.loads(inline.inputs["policy"])["Statement"]
+    assert statement["Action"] == "s3:GetObject"
+    buckets = patching_buckets("us-east-1", ["amazon-linux-2023"])
+    assert statement["Resource"] == [f"arn:aws:s3:::{b}/*" for b in buckets]
+    profile = prod.one("aws:iam/instanceProfile:InstanceProfile", "managed-instances-profile")
+    assert inline.urn in profile.dependencies
+    unpatched = run_program("prod", overrides={"patching": {"enabled": False}})
+    assert not [r for r in unpatched.by_type("aws:iam/rolePolicy:RolePolicy") if "patching" in r.name]
