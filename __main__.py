@@ -7,6 +7,7 @@ stacks consume through stack references. Nothing is registered when the config i
 import pulumi
 import pulumi_aws as aws
 
+from components.alerts import ComplianceAlerts, ComplianceAlertsArgs
 from components.config import load_stack_config
 from components.endpoints import SsmEndpoints, SsmEndpointsArgs, empty_fleet_warning
 from components.fleet import WorkloadFleet, WorkloadFleetArgs
@@ -15,6 +16,8 @@ from components.inventory import InventoryCollection, InventoryCollectionArgs
 from components.network import Network, NetworkArgs
 from components.operator_access import OperatorAccess, OperatorAccessArgs
 from components.partition import current_partition, require_same_partition
+from components.patch_buckets import patching_buckets
+from components.patching import PatchManagement, PatchManagementArgs
 from components.reporting import InventoryReporting, InventoryReportingArgs
 from components.zones import choose_zones
 
@@ -29,6 +32,13 @@ zones = choose_zones(
     region,
     instance_types=[group.instance_type for group in config.fleet if group.count],
     endpoint_services={s: partition.endpoint_service(region, s) for s in config.endpoints},
+)
+# The buckets patching reads in this region for the fleet's OS families (a region the
+# table does not know stops here, before anything is registered).
+patch_buckets = (
+    patching_buckets(region, [group.os for group in config.fleet if group.count])
+    if config.patching.enabled
+    else []
 )
 tags = config.common_tags
 if not any(group.count for group in config.fleet):
@@ -73,6 +83,7 @@ endpoints = SsmEndpoints(
         log_bucket_name=inventory.log_bucket_name,
         partition=partition,
         workload_buckets=config.s3_endpoint_allowed_buckets,
+        patch_buckets=patch_buckets,
         tags=tags,
     ),
 )
@@ -85,6 +96,7 @@ instance_role = InstanceRole(
         log_bucket_arn=inventory.log_bucket_arn,
         log_key_prefix=inventory.log_key_prefix,
         partition=partition,
+        patch_buckets=patch_buckets,
         tags=tags,
     ),
 )
@@ -122,6 +134,40 @@ if config.inventory.resource_data_sync:
         ),
     )
 
+patching = alerts = None
+if config.patching.enabled:
+    patching = PatchManagement(
+        "patching",
+        PatchManagementArgs(
+            workload=config.workload,
+            groups=config.fleet,
+            target_tags={"Environment": config.environment_tag, "Workload": config.workload},
+            scan_schedule=config.patching.scan_schedule,
+            approve_after_days=config.patching.approve_after_days,
+            install_window=config.patching.install_window,
+            log_bucket_name=inventory.log_bucket_name,
+            log_key_prefix=inventory.log_key_prefix,
+            region=region,
+            iam_path=config.iam_path,
+            permissions_boundary=config.permissions_boundary,
+            partition=partition,
+            tags=tags,
+        ),
+    )
+    if config.patching.alerts.enabled:
+        alerts = ComplianceAlerts(
+            "alerts",
+            ComplianceAlertsArgs(
+                workload=config.workload,
+                emails=list(config.patching.alerts.emails),
+                instance_ids=fleet.instance_ids.apply(lambda ids: list(ids.values())),
+                association_ids=[inventory.association_id, patching.scan_association_id],
+                account_id=aws.get_caller_identity().account_id,
+                partition=partition,
+                tags=tags,
+            ),
+        )
+
 operators = (
     OperatorAccess("operators", OperatorAccessArgs(
         region=region, path=config.iam_path, tags=tags,
@@ -150,5 +196,10 @@ pulumi.export("logBucketName", inventory.log_bucket_name)
 pulumi.export("inventorySyncBucketName", reporting.bucket_name if reporting else None)
 pulumi.export("resourceDataSyncName", reporting.sync_name if reporting else None)
 pulumi.export("operatorPolicyArn", operators.policy_arn if operators else None)
+pulumi.export("patchBaselineIds", patching.baseline_ids if patching else None)
+pulumi.export("patchGroups", patching.patch_groups if patching else None)
+pulumi.export("patchScanAssociationId", patching.scan_association_id if patching else None)
+pulumi.export("maintenanceWindowId", patching.maintenance_window_id if patching else None)
+pulumi.export("alertTopicArn", alerts.topic_arn if alerts else None)
 pulumi.export("workload", config.workload)
 pulumi.export("environmentTag", config.environment_tag)

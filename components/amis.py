@@ -36,6 +36,12 @@ class OperatingSystem:
     # components/config.py): Windows needs more than t3.micro's 1 GiB to be ready for the
     # first inventory runs.
     default_instance_type: str = "t3.micro"
+    # Patch Manager's name for the OS (a patch baseline's operating_system; SSM API
+    # reference, OperatingSystem enum) and whether its packages come from the internet
+    # (Ubuntu, RHEL, Windows: a NAT gateway is needed) rather than from S3 buckets of the
+    # region (Amazon Linux: the S3 gateway endpoint's policy must let them through).
+    patch_os: str = "AMAZON_LINUX_2023"
+    updates_from_internet: bool = False
 
     def image_owner_in(self, partition: str) -> str | None:
         """The image owner account in ``partition`` (vendors publish from one account per
@@ -73,16 +79,19 @@ SUPPORTED_OS: dict[str, OperatingSystem] = {
             "amazon-linux-2",
             "/aws/service/ami-amazon-linux-latest/amzn2-ami-hvm-x86_64-gp2",
             True,
+            patch_os="AMAZON_LINUX_2",
         ),
         OperatingSystem(
             "ubuntu-24.04",
             "/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id",
             True,
+            patch_os="UBUNTU", updates_from_internet=True,
         ),
         OperatingSystem(
             "ubuntu-22.04",
             "/aws/service/canonical/ubuntu/server/22.04/stable/current/amd64/hvm/ebs-gp2/ami-id",
             True,
+            patch_os="UBUNTU", updates_from_internet=True,
         ),
         # Red Hat publishes no public SSM parameter: newest RHEL 9 image of Red Hat's account.
         OperatingSystem(
@@ -90,6 +99,7 @@ SUPPORTED_OS: dict[str, OperatingSystem] = {
             image_owner="309956199498", image_name="RHEL-9.*_HVM-*-x86_64-*",
             image_family="RHEL-9",
             root_snapshot_gib=10,
+            patch_os="REDHAT_ENTERPRISE_LINUX", updates_from_internet=True,
         ),
         OperatingSystem(
             "windows-2022",
@@ -97,6 +107,7 @@ SUPPORTED_OS: dict[str, OperatingSystem] = {
             True,
             root_snapshot_gib=30,
             default_instance_type="t3.medium",  # 2 vCPU, 4 GiB
+            patch_os="WINDOWS", updates_from_internet=True,
         ),
     )
 }

@@ -2,8 +2,9 @@
 
 Interface endpoints (private DNS on, one subnet per AZ) behind a security group that admits
 HTTPS from the VPC only, and an S3 gateway endpoint whose policy lets through the AWS-owned
-SSM buckets of the region (agent updates, documents, patch snapshots), the project's own
-log bucket and the buckets the stack lists in ``s3EndpointAllowedBuckets``, and nothing else.
+SSM buckets of the region (agent updates, documents, patch snapshots), with patching on the
+region's Patch Manager and Amazon Linux repository buckets, the project's own log bucket and
+the buckets the stack lists in ``s3EndpointAllowedBuckets``, and nothing else.
 """
 
 from __future__ import annotations
@@ -78,14 +79,17 @@ class SsmEndpointsArgs:
     log_bucket_name: pulumi.Input[str] | None = None
     partition: Partition = COMMERCIAL
     workload_buckets: list[str] = field(default_factory=list)
+    # AWS-owned buckets patching and package updates read (components/patch_buckets.py).
+    patch_buckets: list[str] = field(default_factory=list)
 
 
 def s3_endpoint_policy(
     region: str, log_bucket: str | None, partition: str = "aws",
-    workload_buckets: Sequence[str] = (),
+    workload_buckets: Sequence[str] = (), patch_buckets: Sequence[str] = (),
 ) -> str:
-    """Endpoint policy: read the SSM buckets of ``region``; write execution logs to ours; the
-    workloads' own buckets (``s3EndpointAllowedBuckets``), if any."""
+    """Endpoint policy: read the SSM buckets of ``region``; write execution logs to ours; read
+    the patching and package repository buckets (``patch_buckets``); the workloads' own
+    buckets (``s3EndpointAllowedBuckets``), if any."""
     statements: list[dict[str, object]] = [
         {
             "Sid": "SsmRegionalBuckets",
@@ -98,6 +102,18 @@ def s3_endpoint_policy(
             ],
         }
     ]
+    if patch_buckets:
+        # Patch Manager's documents and baseline snapshots, and the Amazon Linux package
+        # repositories: dnf/yum and AWS-RunPatchBaseline only read objects.
+        statements.append(
+            {
+                "Sid": "PatchingAndPackageUpdates",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": [f"arn:{partition}:s3:::{bucket}/*" for bucket in patch_buckets],
+            }
+        )
     if log_bucket:
         statements.append(
             {
@@ -187,11 +203,13 @@ class SsmEndpoints(pulumi.ComponentResource):
         policy: pulumi.Input[str] = (
             pulumi.Output.from_input(args.log_bucket_name).apply(
                 lambda bucket: s3_endpoint_policy(
-                    args.region, bucket, args.partition.name, args.workload_buckets
+                    args.region, bucket, args.partition.name, args.workload_buckets,
+                    args.patch_buckets,
                 )
             )
             if args.log_bucket_name is not None
-            else s3_endpoint_policy(args.region, None, args.partition.name, args.workload_buckets)
+            else s3_endpoint_policy(args.region, None, args.partition.name, args.workload_buckets,
+                                    args.patch_buckets)
         )
         s3 = aws.ec2.VpcEndpoint(
             f"{name}-s3",

@@ -8,7 +8,7 @@ and nothing else.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
@@ -43,6 +43,11 @@ class InstanceRoleArgs:
     log_bucket_arn: pulumi.Input[str] | None = None
     log_key_prefix: str = ""
     partition: Partition = COMMERCIAL
+    # AWS-owned buckets patching reads (components/patch_buckets.py): with a VPC endpoint
+    # the instance profile must allow them explicitly (Systems Manager user guide, "SSM
+    # Agent communications with AWS managed S3 buckets"; "Reference: Amazon S3 buckets for
+    # patching operations").
+    patch_buckets: list[str] = field(default_factory=list)
 
 
 def log_writer_policy(bucket_arn: str, prefix: str) -> str:
@@ -63,6 +68,23 @@ def log_writer_policy(bucket_arn: str, prefix: str) -> str:
                     "Action": "s3:GetEncryptionConfiguration",
                     "Resource": bucket_arn,
                 },
+            ],
+        }
+    )
+
+
+def patch_reader_policy(buckets: list[str], partition: Partition) -> str:
+    """Read access to the patching buckets, and nothing else."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "ReadPatchingBuckets",
+                    "Effect": "Allow",
+                    "Action": "s3:GetObject",
+                    "Resource": [f"arn:{partition.name}:s3:::{b}/*" for b in buckets],
+                }
             ],
         }
     )
@@ -113,6 +135,15 @@ class InstanceRole(pulumi.ComponentResource):
                 child,
             )
             profile_depends.append(logs)
+
+        if args.patch_buckets:
+            patching = aws.iam.RolePolicy(
+                f"{name}-patching-buckets",
+                aws.iam.RolePolicyArgs(
+                    role=role.id, policy=patch_reader_policy(args.patch_buckets, args.partition)),
+                child,
+            )
+            profile_depends.append(patching)
 
         # The profile waits for the policies so an instance never boots with a bare role.
         profile = aws.iam.InstanceProfile(

@@ -43,6 +43,18 @@ CREATE_SECONDS: dict[str, float] = {
     "aws:ssm/association:Association": 3.0,
     "aws:ssm/resourceDataSync:ResourceDataSync": 3.0,
     "aws:cloudwatch/logGroup:LogGroup": 1.0,
+    # Patch management and alerts: API calls without a wait (estimates, not measured here).
+    "aws:ssm/patchBaseline:PatchBaseline": 2.0,
+    "aws:ssm/patchGroup:PatchGroup": 1.0,
+    "aws:ssm/maintenanceWindow:MaintenanceWindow": 2.0,
+    "aws:ssm/maintenanceWindowTarget:MaintenanceWindowTarget": 1.0,
+    "aws:ssm/maintenanceWindowTask:MaintenanceWindowTask": 2.0,
+    "aws:kms/key:Key": 3.0,
+    "aws:sns/topic:Topic": 2.0,
+    "aws:sns/topicPolicy:TopicPolicy": 2.0,
+    "aws:sns/topicSubscription:TopicSubscription": 2.0,
+    "aws:cloudwatch/eventRule:EventRule": 2.0,
+    "aws:cloudwatch/eventTarget:EventTarget": 2.0,
 }
 DEFAULT_CREATE_SECONDS = 5.0
 

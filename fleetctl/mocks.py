@@ -245,6 +245,24 @@ class AwsMocks(pulumi.runtime.Mocks):
             resource_id = _uuid(name)
             state["associationId"] = resource_id
             state["arn"] = f"{arn}:ssm:{region}:{account}:association/{resource_id}"
+        elif typ == "aws:ssm/patchBaseline:PatchBaseline":
+            resource_id = f"pb-{_digest(typ, name)}"
+            state["arn"] = f"{arn}:ssm:{region}:{account}:patchbaseline/{resource_id}"
+        elif typ == "aws:ssm/maintenanceWindow:MaintenanceWindow":
+            resource_id = f"mw-{_digest(typ, name)}"
+        elif typ == "aws:ssm/maintenanceWindowTarget:MaintenanceWindowTarget":
+            resource_id = _uuid(name)
+        elif typ == "aws:kms/key:Key":
+            resource_id = _uuid(name)
+            state.update(keyId=resource_id, arn=f"{arn}:kms:{region}:{account}:key/{resource_id}")
+        elif typ == "aws:sns/topic:Topic":
+            topic = inputs.get("name") or f"{name}-{_digest(name, length=7)}"
+            state.update(name=topic, arn=f"{arn}:sns:{region}:{account}:{topic}")
+            resource_id = state["arn"]
+        elif typ == "aws:cloudwatch/eventRule:EventRule":
+            rule = inputs.get("name") or f"{name}-{_digest(name, length=7)}"
+            state.update(name=rule, arn=f"{arn}:events:{region}:{account}:rule/{rule}")
+            resource_id = rule
         elif typ == "aws:ssm/resourceDataSync:ResourceDataSync":
             resource_id = inputs.get("name", name)
         if "tags" in inputs:

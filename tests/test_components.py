@@ -240,6 +240,7 @@ def test_component_type_tokens_follow_the_convention(dev: Recording) -> None:
         "ssm-inventory:network:Network", "ssm-inventory:endpoints:SsmEndpoints",
         "ssm-inventory:iam:InstanceRole", "ssm-inventory:fleet:WorkloadFleet",
         "ssm-inventory:inventory:InventoryCollection", "ssm-inventory:iam:OperatorAccess",
+        "ssm-inventory:patching:PatchManagement",
     }
 
 

@@ -72,7 +72,8 @@ def test_the_second_group_is_named_by_its_index() -> None:
 def test_root_volume_of_exactly_the_snapshot_size_is_used(os: str) -> None:
     size = ROOT_SNAPSHOT_GIB[os]
     rec = run_program(
-        "dev", overrides={"fleet": [{"role": "WebServer", "count": 1, "os": os, "rootVolumeSize": size}]}
+        "dev", overrides={"fleet": [{"role": "WebServer", "count": 1, "os": os, "rootVolumeSize": size}],
+                          "natGateway": True}  # dev patches: Ubuntu, RHEL, Windows need NAT
     )
     (instance,) = rec.by_type(INSTANCE)
     assert instance.inputs["rootBlockDevice"]["volumeSize"] == size
@@ -95,7 +96,8 @@ def test_an_explicit_instance_type_wins_over_the_os_default() -> None:
 
 
 def test_windows_instances_launch_with_the_windows_default() -> None:
-    rec = run_program("dev", overrides={"fleet": [{"role": "WebServer", "count": 1, "os": "windows-2022"}]})
+    rec = run_program("dev", overrides={"fleet": [{"role": "WebServer", "count": 1, "os": "windows-2022"}],
+                                        "natGateway": True})
     (instance,) = rec.by_type(INSTANCE)
     assert instance.inputs["instanceType"] == "t3.medium"
 

@@ -65,6 +65,12 @@ def longest() -> Recording:
             "ssm-inventory:workload": LONGEST,
             "ssm-inventory:operatorPolicy": "true",
             "ssm-inventory:fleet": [{"role": LONGEST_ROLE, "count": 2, "os": "rhel-9"}],
+            # Patching names things after the workload too (baselines, window, scan).
+            "ssm-inventory:natGateway": True,
+            "ssm-inventory:patching": {
+                "enabled": True, "installWindow": {"enabled": True, "roles": [LONGEST_ROLE]},
+                "alerts": {"enabled": True, "emails": ["ops@example.com"]},
+            },
             "ssm-inventory:inventory": {
                 "associationName": "InventoryAllInstances-" + "a" * 106,
                 "executionLogs": True,
@@ -166,3 +172,27 @@ def test_workloads_that_would_break_a_name_are_refused(workload: str) -> None:
 def test_refused_before_anything_is_registered() -> None:
     with pytest.raises(ConfigError, match="ssm-inventory:workload"):
         run_program("dev", overrides={"ssm-inventory:workload": LONGEST + "x"})
+
+
+# botocore's SSM model: BaselineName, MaintenanceWindowName (and the window target's and
+# task's names) are ^[a-zA-Z0-9_\-.]{3,128}$; the descriptions at most 128 characters
+# (MaintenanceWindowDescription) or 1024 (BaselineDescription). EventBridge rule names are
+# autonamed: at most 64 characters (PutRule Name).
+SSM_NAME = re.compile(r"^[a-zA-Z0-9_\-.]{3,128}$")
+
+
+def test_patching_names_fit(longest: Recording) -> None:
+    named = [
+        *longest.by_type("aws:ssm/patchBaseline:PatchBaseline"),
+        *longest.by_type("aws:ssm/maintenanceWindow:MaintenanceWindow"),
+        *longest.by_type("aws:ssm/maintenanceWindowTarget:MaintenanceWindowTarget"),
+        *longest.by_type("aws:ssm/maintenanceWindowTask:MaintenanceWindowTask"),
+    ]
+    assert len(named) == 4
+    for resource in named:
+        assert SSM_NAME.match(resource.inputs["name"]), resource.inputs["name"]
+    for resource in named[1:]:
+        assert len(resource.inputs["description"]) <= 128, resource.inputs["description"]
+    assert any(LONGEST in r.inputs["name"] for r in named)
+    for rule in longest.by_type("aws:cloudwatch/eventRule:EventRule"):
+        _autonamed(rule.name, 64)

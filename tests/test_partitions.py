@@ -50,8 +50,11 @@ def _run(stack: str, region: str) -> tuple[Recording, RecordingMocks]:
     fleet = [{"role": "WebServer", "count": 1}, {"role": "AppServer", "count": 1, "os": "rhel-9"}]
     recording = run_program(
         stack,
+        # Patching is refused in GovCloud (components/patch_buckets.py: the user guide lists
+        # no Patch Manager buckets there; test_patching_is_refused_in_govcloud).
         overrides={"aws:region": region, "ssm-inventory:fleet": fleet,
-                   "ssm-inventory:operatorPolicy": "true"},
+                   "ssm-inventory:operatorPolicy": "true",
+                   "ssm-inventory:patching": {"enabled": False}},
         mocks=mocks,
     )
     return recording, mocks
@@ -179,7 +182,8 @@ def test_unsupported_partitions_are_refused_before_anything_is_registered(
 def test_a_boundary_from_another_partition_is_refused() -> None:
     boundary = "arn:aws:iam::123456789012:policy/Boundary"
     with pytest.raises(ConfigError) as caught:
-        run_program("dev", overrides={"aws:region": GOV, "permissionsBoundary": boundary})
+        run_program("dev", overrides={"aws:region": GOV, "permissionsBoundary": boundary,
+                                      "patching": {"enabled": False}})
     assert str(caught.value) == (
         "invalid stack config:\n"
         f"  ssm-inventory:permissionsBoundary: {boundary} is not an ARN of this stack's "
@@ -188,6 +192,21 @@ def test_a_boundary_from_another_partition_is_refused() -> None:
     recording = partial_recording(caught.value)
     assert recording is not None and len(recording.resources) == 1
     gov_boundary = "arn:aws-us-gov:iam::123456789012:policy/Boundary"
-    recording = run_program("dev", overrides={"aws:region": GOV, "permissionsBoundary": gov_boundary})
+    recording = run_program("dev", overrides={"aws:region": GOV, "permissionsBoundary": gov_boundary,
+                                              "patching": {"enabled": False}})
     [role] = recording.by_type("aws:iam/role:Role")
     assert role.inputs["permissionsBoundary"] == gov_boundary
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_patching_is_refused_in_govcloud(stack: str) -> None:
+    """The Patch Manager bucket table (user guide, "Reference: Amazon S3 buckets for
+    patching operations") lists no GovCloud region: with patching on, the stack stops with
+    one error naming both keys, before anything is registered."""
+    with pytest.raises(ConfigError) as caught:
+        run_program(stack, overrides={"aws:region": GOV})
+    message = str(caught.value)
+    assert f"aws:region: {GOV} has no Patch Manager buckets" in message
+    assert "ssm-inventory:patching.enabled" in message
+    recording = partial_recording(caught.value)
+    assert recording is not None and [r.type for r in recording.resources] == ["pulumi:pulumi:Stack"]

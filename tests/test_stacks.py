@@ -8,7 +8,7 @@ import re
 import pytest
 
 from components.amis import SUPPORTED_OS
-from fleetctl.mockrun import Recording, run_program
+from fleetctl.mockrun import RecordedResource, Recording, run_program
 from tests.conftest import is_taggable, tags_of
 
 INSTANCE = "aws:ec2/instance:Instance"
@@ -23,6 +23,12 @@ EXPECTED_OUTPUTS = {
 }
 
 
+def _inventory_association(rec: Recording) -> RecordedResource:
+    (association,) = [a for a in rec.by_type(ASSOCIATION)
+                      if a.inputs["name"] == "AWS-GatherSoftwareInventory"]
+    return association
+
+
 def _counts(rec: Recording) -> dict[str, int]:
     counts: dict[str, int] = {}
     for r in rec.resources:
@@ -35,7 +41,7 @@ def test_dev_counts(dev: Recording) -> None:
     assert counts[INSTANCE] == 4
     assert counts["aws:ec2/subnet:Subnet"] == 2
     assert counts[ENDPOINT] == 5  # ssm, ec2messages, ec2, ssmmessages + s3 gateway
-    assert counts[ASSOCIATION] == 1
+    assert counts[ASSOCIATION] == 2  # inventory + the one patch scan
     assert BUCKET not in counts  # execution logs are off in dev
     assert "aws:ec2/internetGateway:InternetGateway" not in counts
     assert "aws:ec2/natGateway:NatGateway" not in counts
@@ -46,7 +52,7 @@ def test_dev_counts(dev: Recording) -> None:
 def test_prod_has_protected_log_bucket(prod: Recording) -> None:
     bucket = prod.one(BUCKET, "inventory-logs")
     assert bucket.protect and bucket.retain_on_delete
-    (association,) = prod.by_type(ASSOCIATION)
+    association = _inventory_association(prod)
     location = association.inputs["outputLocation"]
     assert location["s3BucketName"] == bucket.outputs["bucket"]
     assert location["s3KeyPrefix"] == "inventory-execution-logs"
@@ -96,7 +102,7 @@ def test_instances_follow_the_lab_tags_and_security_baseline(
 
 def test_targets_are_disjoint_between_dev_and_prod(dev: Recording, prod: Recording) -> None:
     def targets(rec: Recording) -> dict[str, list[str]]:
-        (association,) = rec.by_type(ASSOCIATION)
+        association = _inventory_association(rec)
         return {t["key"]: t["values"] for t in association.inputs["targets"]}
 
     dev_targets, prod_targets = targets(dev), targets(prod)
@@ -161,8 +167,11 @@ PORTABLE_TAG = re.compile(r"^[\w .:/=+\-@]*$")
 
 
 def test_tags_use_portable_characters_for_every_os() -> None:
-    fleet = [{"role": f"R{i}", "count": 1, "os": os} for i, os in enumerate(SUPPORTED_OS)]
-    rec = run_program("prod", overrides={"fleet": fleet})
+    # The first role is prod's install window role; Ubuntu, RHEL and Windows patch through a
+    # NAT gateway (config refuses them without one).
+    fleet = [{"role": "WebServer" if i == 0 else f"R{i}", "count": 1, "os": os}
+             for i, os in enumerate(SUPPORTED_OS)]
+    rec = run_program("prod", overrides={"fleet": fleet, "natGateway": True})
     tagged = [r for r in rec.resources if r.custom and is_taggable(r)]
     assert len(rec.by_type(INSTANCE)) == len(SUPPORTED_OS)
     for resource in tagged:

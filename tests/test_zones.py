@@ -86,7 +86,8 @@ def test_a_windows_default_type_is_checked_too() -> None:
     """Windows groups default to t3.medium, which use1-az3 lacks as well."""
     fleet = [{"role": "WebServer", "count": 1, "os": "windows-2022"}]
     with pytest.raises(ConfigError, match=r"use1-az3\) lacks instance type t3\.medium"):
-        run_program("dev", overrides={"azCount": 6, "fleet": fleet, "endpoints": []})
+        run_program("dev", overrides={"azCount": 6, "fleet": fleet, "endpoints": [],
+                                      "natGateway": True})
 
 
 def test_instance_types_offered_everywhere_allow_every_zone() -> None:

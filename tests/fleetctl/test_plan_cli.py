@@ -133,7 +133,7 @@ def test_human_output_for_dev() -> None:
     result = fleetctl("plan", "--stack", "dev")
     assert result.code == 0, result.stderr
     out = result.stdout
-    assert "Plan ssm-inventory/dev (us-east-1): 23 resources to create in 6 components" in out
+    assert "Plan ssm-inventory/dev (us-east-1): 27 resources to create in 7 components" in out
     for name in ("network-vpc", "ssm-endpoints-ssm", "managed-instances-profile", "fleet-web1",
                  "inventory-association"):
         assert name in out
@@ -163,7 +163,7 @@ def test_graph_files(tmp_path: Path, suffix: str) -> None:
         ns = "{http://www.w3.org/2000/svg}"
         labels = [t.text for t in root.iter(f"{ns}text")]
         assert "fleet-web1" in labels and "network-vpc" in labels
-        assert len(list(root.iter(f"{ns}rect"))) == 23  # one box per custom resource
+        assert len(list(root.iter(f"{ns}rect"))) == 27  # one box per custom resource
 
 
 def test_graph_with_unknown_suffix_exits_2(tmp_path: Path) -> None:

@@ -55,7 +55,8 @@ def test_json_structure_is_what_the_program_builds(stack: str, request: pytest.F
     components = {r["name"]: r for r in resources if not r["custom"] and r["parent"]}
     core = {"network", "ssm-endpoints", "managed-instances", "fleet", "inventory", "operators"}
     assert core <= set(components)
-    assert set(components) - core <= {"reporting"}  # prod's optional Resource Data Sync
+    # prod's optional Resource Data Sync, patching (both stacks) and alerts (prod).
+    assert set(components) - core <= {"reporting", "patching", "alerts"}
     assert all(c["parent"] == stack_entry["urn"] for c in components.values())
     instances = [r for r in resources if r["type"] == INSTANCE]
     assert len(instances) == 4
@@ -99,8 +100,14 @@ def test_critical_path_runs_through_an_interface_endpoint_to_an_instance(
     steps = path["steps"]
     types = [s["type"] for s in steps]
     # VPC (3 s) -> endpoint security group (3 s) -> interface endpoint (150 s) -> instance (45 s)
-    assert types == ["aws:ec2/vpc:Vpc", "aws:ec2/securityGroup:SecurityGroup", ENDPOINT, INSTANCE]
-    assert path["totalSeconds"] == pytest.approx(201.0)
+    assert types[:4] == ["aws:ec2/vpc:Vpc", "aws:ec2/securityGroup:SecurityGroup", ENDPOINT, INSTANCE]
+    if stack == "dev":
+        assert len(types) == 4 and path["totalSeconds"] == pytest.approx(201.0)
+    else:
+        # prod's alert rule matches the instance ids, then its target or the topic policy.
+        assert types[4] == "aws:cloudwatch/eventRule:EventRule" and len(types) == 6
+        assert types[5] in {"aws:cloudwatch/eventTarget:EventTarget", "aws:sns/topicPolicy:TopicPolicy"}
+        assert path["totalSeconds"] == pytest.approx(205.0)
     by_urn = {r["urn"]: r for r in doc["resources"]}
     assert by_urn[steps[2]["urn"]]["inputs"]["vpcEndpointType"] == "Interface"
     for earlier, later in itertools.pairwise(steps):

@@ -1,9 +1,11 @@
 """The Patch Manager policies over the protocol, on a synthetic patching stack: the dev
-recording plus what issue 9's program adds (baseline, patch group, Scan association, install
-maintenance window, encrypted alert topic fed by EventBridge, patch buckets in the S3
-endpoint policy). The compliant stack passes the prod config with no diagnostics; seeded
-mutations are each caught by exactly their policy. (Built here because the program does not
-create these resources yet; the resource types and engine property names are pulumi-aws's.)"""
+recording (with the program's own patching switched off) plus hand-built patching resources
+(baseline, patch group, Scan association, install maintenance window, encrypted alert topic
+fed by EventBridge, patch buckets in the S3 endpoint policy). The compliant stack passes the
+prod config with no diagnostics; seeded mutations are each caught by exactly their policy.
+(Built by hand so that each mutation is one small edit; the resource types and engine
+property names are pulumi-aws's. The program's own patching stacks pass the prod config in
+tests/policy/test_e2e.py.)"""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from typing import Any
 import pytest
 
 from fleetctl.analyzer_client import Diagnostic, PolicyPackServer, load_config_file, mandatory
-from fleetctl.mockrun import RecordedResource, Recording
+from fleetctl.mockrun import RecordedResource, Recording, run_program
 
 PACK_DIR = Path(__file__).resolve().parents[2] / "policy"
 INSTANCE = "aws:ec2/instance:Instance"
@@ -107,6 +109,12 @@ def patching_stack(dev: Recording) -> list[RecordedResource]:
             "rule": "patch-noncompliant", "arn": topic_arn}, "patch-noncompliant-sns"),
     ]
     return resources
+
+
+@pytest.fixture(scope="module")
+def dev() -> Recording:
+    """dev without the program's patching: the synthetic resources below take its place."""
+    return run_program("dev", overrides={"patching": {"enabled": False}})
 
 
 @pytest.fixture(scope="module")
