@@ -48,7 +48,9 @@ def _tokens(resources: list[RecordedResource]) -> list[str]:
 
 
 def replicate(template: list[RecordedResource], size: int) -> list[RecordedResource]:
-    """``size`` resources: the template, then renamed copies of it (root stack once)."""
+    """At least ``size`` resources: the template, then renamed whole copies of it (root stack
+    once). Whole copies only: a copy cut short would lose, say, the instance profile its
+    instances need, and fail policies the real stack passes."""
     root, body = template[0], [r for r in template if r.type != STACK]
     pattern = re.compile("|".join(re.escape(t) for t in _tokens(body)))
     text = json.dumps([asdict(r) for r in body])
@@ -66,7 +68,7 @@ def replicate(template: list[RecordedResource], size: int) -> list[RecordedResou
                                         {"key": "tag:Copy", "values": [str(copy_no)]}]
             result.append(resource)
         copy_no += 1
-    return copy.deepcopy(result[:size])
+    return copy.deepcopy(result)
 
 
 def measure(pack: PolicyPackServer, resources: list[RecordedResource]) -> dict[str, float]:
