@@ -52,10 +52,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -284,7 +285,7 @@ def run(args: argparse.Namespace) -> int:
         return _error(f"{exc.filename or ''}: {exc.strerror or exc}")
 
     if args.json:
-        _write_stdout(json.dumps(build_document(recording, path, policy), indent=2) + "\n")
+        _write_stdout(json_text(build_document(recording, path, policy)))
     else:
         from fleetctl.render import render_plan
 
@@ -294,9 +295,23 @@ def run(args: argparse.Namespace) -> int:
     return exit_code(policy)
 
 
-def _write_stdout(text: str) -> None:
+def json_text(document: Mapping[str, Any], batch: int = 4096) -> Iterator[str]:
+    """``json.dumps(document, indent=2) + "\\n"``, in pieces of ``batch`` encoder chunks.
+
+    ``json.dumps`` keeps every chunk of the encoder (one per key and value) in a list before
+    joining them: about 100 bytes per chunk, over 100 MB at 5,000 instances, on top of the
+    recording at the plan's peak. Written piece by piece, the output is the same text.
+    """
+    chunks = json.JSONEncoder(indent=2).iterencode(document)
+    while piece := "".join(itertools.islice(chunks, batch)):
+        yield piece
+    yield "\n"
+
+
+def _write_stdout(text: str | Iterable[str]) -> None:
     try:
-        sys.stdout.write(text)
+        for piece in [text] if isinstance(text, str) else text:
+            sys.stdout.write(piece)
         sys.stdout.flush()
     except BrokenPipeError:  # `fleetctl plan --json | head`: the reader left, not an error
         devnull = os.open(os.devnull, os.O_WRONLY)
