@@ -54,9 +54,12 @@ def fleet(n: int) -> list[dict[str, Any]]:
     return [{"role": ROLES[i], "count": base + (1 if i < extra else 0)} for i in range(groups)]
 
 
-def plan_command(groups: list[dict[str, Any]], *, policy: bool = False) -> list[str]:
+def plan_command(
+    groups: list[dict[str, Any]], *, policy: bool = False, source: Path | None = None
+) -> list[str]:
+    """The CLI; with ``source``, that checkout's fleetctl (run with ``PYTHONPATH=source``)."""
     script = Path(sys.executable).parent / "fleetctl"
-    cli = [str(script)] if script.exists() else [sys.executable, "-m", "fleetctl"]
+    cli = [str(script)] if script.exists() and source is None else [sys.executable, "-m", "fleetctl"]
     return [*cli, "plan", "--stack", STACK, *([] if policy else ["--no-policy"]), "--json",
             "--config", f"fleet={json.dumps(groups)}"]
 
@@ -161,12 +164,13 @@ def check_floor_inputs(templates_path: Path, floor_stdout: str) -> None:
 
 # -- measuring -----------------------------------------------------------------------------
 
-def measure(cmd: list[str]) -> tuple[float, float, float, str]:
-    """Runs ``cmd`` as a fresh process: wall seconds, CPU seconds (user + system), peak RSS
-    MiB, and its stdout when it is the floor."""
+def measure(cmd: list[str], source: Path | None = None) -> tuple[float, float, float, str]:
+    """Runs ``cmd`` as a fresh process (in ``source`` when given): wall seconds, CPU seconds
+    (user + system), peak RSS MiB, and its stdout when it is the floor."""
+    env = {**os.environ, "PYTHONPATH": str(source)} if source else None
     with tempfile.TemporaryFile() as err, tempfile.TemporaryFile() as out:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=err)
+        proc = subprocess.Popen(cmd, cwd=source or ROOT, env=env, stdout=out, stderr=err)
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -179,23 +183,30 @@ def measure(cmd: list[str]) -> tuple[float, float, float, str]:
     return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, stdout
 
 
-def bench(n: int, repeat: int, workdir: Path, policy: bool) -> dict[str, Any]:
+def bench(n: int, repeat: int, workdir: Path, policy: bool, before: Path | None) -> dict[str, Any]:
     templates = floor_templates(n, workdir)
     floor_cmd = [sys.executable, __file__, "--floor", str(n), str(templates)]
-    plans, floors = [], []
-    for _ in range(repeat):  # interleaved, so background load hits both sides alike
+    plans, floors, befores = [], [], []
+    for _ in range(repeat):  # interleaved, so background load hits all sides alike
         plans.append(measure(plan_command(fleet(n)))[:3])
         *floor, stdout = measure(floor_cmd)
         check_floor_inputs(templates, stdout)
         floors.append(tuple(floor))
+        if before:
+            befores.append(measure(plan_command(fleet(n), source=before), before)[:3])
     row: dict[str, Any] = {"n": n, "groups": len(fleet(n))}
-    for side, runs in (("plan", plans), ("floor", floors)):
+    for side, runs in (("plan", plans), ("floor", floors), ("before", befores)):
+        if not runs:
+            continue
         row[f"{side}_s"] = min(r[0] for r in runs)
         row[f"{side}_cpu"] = min(r[1] for r in runs)
         row[f"{side}_mib"] = min(r[2] for r in runs)
     row["time_ratio"] = row["plan_s"] / row["floor_s"]
     row["cpu_ratio"] = row["plan_cpu"] / row["floor_cpu"]
     row["mem_ratio"] = row["plan_mib"] / row["floor_mib"]
+    if before:
+        row["before_time_ratio"] = row["before_s"] / row["floor_s"]
+        row["before_mem_ratio"] = row["before_mib"] / row["floor_mib"]
     row["policy_s"] = measure(plan_command(fleet(n), policy=True))[0] if policy else None
     return row
 
@@ -210,6 +221,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 when the target is missed")
     parser.add_argument("--policy", action="store_true",
                         help="also time one plan with the policy pack (whole process)")
+    parser.add_argument("--before", type=Path, metavar="DIR",
+                        help="also measure the plan of another checkout (e.g. `git worktree "
+                             "add DIR <commit>`), interleaved: a before/after comparison")
     parser.add_argument("--floor", nargs=2, metavar=("N", "TEMPLATES"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -220,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [100, 500] if args.smoke else [int(s) for s in args.sizes.split(",")]
     repeat = 1 if args.smoke else max(1, args.repeat)
     with tempfile.TemporaryDirectory() as tmp:
-        rows = [bench(n, repeat, Path(tmp), args.policy) for n in sizes]
+        rows = [bench(n, repeat, Path(tmp), args.policy, args.before) for n in sizes]
 
     print(f"fleetctl plan vs floor, stack {STACK} (whole processes, best of {repeat}, "
           "interleaved; wall and CPU seconds, peak RSS)")
@@ -236,6 +250,13 @@ def main(argv: list[str] | None = None) -> int:
               f"{r['cpu_ratio']:>5.2f}x {r['plan_mib']:>8.0f} {r['floor_mib']:>9.0f} "
               f"{r['mem_ratio']:>5.2f}x"
               + (f" {r['policy_s']:>13.2f}" if args.policy else ""))
+    if args.before:
+        print(f"before ({args.before}):")
+        for r in rows:
+            print(f"{r['n']:>9} {r['groups']:>6} {r['before_s']:>7.2f} {r['floor_s']:>7.2f} "
+                  f"{r['before_time_ratio']:>5.2f}x {r['before_cpu']:>8.2f} {r['floor_cpu']:>9.2f} "
+                  f"{r['before_cpu'] / r['floor_cpu']:>5.2f}x {r['before_mib']:>8.0f} "
+                  f"{r['floor_mib']:>9.0f} {r['before_mem_ratio']:>5.2f}x")
     print(f"plan: {' '.join(plan_command([])[:6])} --config fleet=... > /dev/null")
     if args.smoke:
         return 0

@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import itertools
 import json
 import os
@@ -256,7 +257,7 @@ def _error(message: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from fleetctl.graph import GRAPH_SUFFIXES, GraphFormatError, write_graph
+    from fleetctl.graph import GRAPH_SUFFIXES
 
     try:
         overrides = parse_overrides(args.config)
@@ -268,6 +269,22 @@ def run(args: argparse.Namespace) -> int:
         return _error(str(exc))
     except Exception as exc:  # ConfigError and anything else the program raised
         return _error(_program_message(exc))
+
+    # The mock run leaves about 800 objects per instance on the heap (the SDK's
+    # outputs, tasks, futures). Every full garbage collection while the plan is built would
+    # scan them all again, for nothing: frozen, they are left out (at 1,000 instances, 0.6 s
+    # of collections in a 0.8 s phase). New objects are still collected; unfrozen at the end,
+    # for callers that stay alive (tests).
+    gc.freeze()
+    try:
+        return _report(args, recording)
+    finally:
+        gc.unfreeze()
+
+
+def _report(args: argparse.Namespace, recording: Recording) -> int:
+    """Critical path, policy, graph and output of a recorded plan; the exit code."""
+    from fleetctl.graph import GraphFormatError, write_graph
 
     path = critical_path(plan_nodes(recording))
     try:
