@@ -4,6 +4,7 @@ copying them but still converts what is not plain, and ``fleetctl plan`` loads n
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import pulumi
 import pytest
 from pulumi.output import Unknown
 
+from fleetctl import plan
 from fleetctl.mockrun import UNKNOWN, _plain
 from fleetctl.plan import json_text
 
@@ -73,3 +75,22 @@ def test_plan_imports_neither_boto3_nor_rich_for_json() -> None:
     proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
                           text=True, check=True)
     assert proc.stdout.strip() == "[]"
+
+
+def test_plan_is_built_with_the_run_heap_frozen_and_leaves_it_unfrozen(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The critical path, policy and output run with the mock run's objects frozen (no full
+    collections rescanning them); the freeze does not outlive the command, even when it fails."""
+    frozen_while_reporting: list[int] = []
+
+    def report(args: Any, recording: Any) -> int:
+        frozen_while_reporting.append(gc.get_freeze_count())
+        raise RuntimeError("report failed")
+
+    monkeypatch.setattr(plan, "_report", report)
+    before = gc.get_freeze_count()
+    with pytest.raises(RuntimeError, match="report failed"):
+        plan_in_process("--stack", "dev", "--no-policy", "--json")
+    assert frozen_while_reporting and frozen_while_reporting[0] > before
+    assert gc.get_freeze_count() == before
