@@ -36,7 +36,7 @@ STACK_TYPE = "pulumi:pulumi:Stack"
 UNKNOWN = rpc.UNKNOWN
 
 
-@dataclass
+@dataclass(slots=True)  # thousands per large fleet: no per-instance __dict__
 class RecordedResource:
     """One ``RegisterResource`` call as the engine received it, plus the mock's outputs."""
 
@@ -94,10 +94,25 @@ def _plain(value: Any) -> Any:
 
     Unknowns (only in preview runs) become the engine's wire sentinel ``UNKNOWN``, so that a
     policy pack sees them exactly as ``pulumi preview`` would send them.
+
+    A value that is already plain (dicts, lists and scalars only: nearly every value) comes
+    back as the same object, not a copy, so the recording and the stock monitor share it:
+    copying every resource's inputs and outputs would double what a large fleet keeps in
+    memory and give the garbage collector that much more to scan.
     """
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
+        changed: dict[Any, Any] | None = None
+        for key, item in value.items():
+            plain = _plain(item)
+            if plain is not item:
+                if changed is None:
+                    changed = dict(value)
+                changed[key] = plain
+        return value if changed is None else changed
+    if isinstance(value, list):
+        items = [_plain(v) for v in value]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    if isinstance(value, tuple):
         return [_plain(v) for v in value]
     if isinstance(value, str | int | float | bool) or value is None:
         return value
@@ -108,9 +123,38 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+class _InputCapture(pulumi.runtime.Mocks):
+    """Passes the mocks' work on to ``mocks``, keeping each resource's inputs as the stock
+    monitor deserialized them for ``new_resource`` (per thread: registrations arrive from
+    worker threads), so the recorder need not deserialize every request a second time."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        self.mocks = mocks
+        self.last = threading.local()
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
+        self.last.inputs = args.inputs
+        return self.mocks.new_resource(args)
+
+    def call(self, args: pulumi_mocks.MockCallArgs) -> Any:
+        return self.mocks.call(args)
+
+    def register_transform(self, transform: Any) -> None:
+        self.mocks.register_transform(transform)
+
+    def register_invoke_transform(self, transform: Any) -> None:
+        self.mocks.register_invoke_transform(transform)
+
+    def take_inputs(self) -> dict[str, Any]:
+        inputs: dict[str, Any] = getattr(self.last, "inputs", None) or {}
+        self.last.inputs = None
+        return inputs
+
+
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
-        super().__init__(mocks)
+        self.capture = _InputCapture(mocks)
+        super().__init__(self.capture)
         self.recorded: list[RecordedResource] = []
         self.stack_outputs: dict[str, Any] = {}
         # The stock monitor gives each worker thread its own event loop and never closes it.
@@ -147,18 +191,22 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
         self._track_worker_loop()
-        inputs = rpc.deserialize_properties(request.object) if request.type != STACK_TYPE else {}
+        # The stock monitor answers the stack without consulting the mocks: it has no inputs.
+        inputs = self.capture.take_inputs() if request.type != STACK_TYPE else {}
         registration = self.resources.get(response.urn)
+        # URNs and property names repeat across thousands of resources; protobuf hands out a
+        # new string on every read, so keep one copy of each.
         self.recorded.append(
             RecordedResource(
-                urn=response.urn,
-                type=request.type,
+                urn=sys.intern(response.urn),
+                type=sys.intern(request.type),
                 name=request.name,
                 custom=bool(request.custom),
-                parent=request.parent or None,
-                dependencies=list(request.dependencies),
+                parent=sys.intern(request.parent) if request.parent else None,
+                dependencies=[sys.intern(u) for u in request.dependencies],
                 property_dependencies={
-                    key: list(deps.urns) for key, deps in request.propertyDependencies.items()
+                    sys.intern(key): [sys.intern(u) for u in deps.urns]
+                    for key, deps in request.propertyDependencies.items()
                 },
                 inputs=_plain(inputs),
                 outputs=_plain(registration.state) if registration else {},

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.util
 import json
 import re
 from pathlib import Path
 from typing import Any
 
-import botocore
 import pulumi
 
 ACCOUNT_ID = "123456789012"
@@ -26,7 +26,10 @@ AZ_COUNT_BY_REGION = {"us-east-1": 6, "us-west-2": 4, "ap-northeast-2": 4, "eu-w
 # The partitions as the AWS SDK describes them (botocore's data/partitions.json: a region
 # pattern and DNS suffix each); the provider's getPartition answers with these, plus the
 # suffix reversed as reverseDnsPrefix (amazonaws.com.cn -> cn.com.amazonaws).
-_PARTITIONS_FILE = Path(botocore.__file__).parent / "data" / "partitions.json"
+# Found without importing botocore: a plan has no other use for it.
+_BOTOCORE_SPEC = importlib.util.find_spec("botocore")
+_BOTOCORE_DIR = Path(_BOTOCORE_SPEC.origin or "." if _BOTOCORE_SPEC else ".").parent
+_PARTITIONS_FILE = _BOTOCORE_DIR / "data" / "partitions.json"
 
 
 @functools.cache

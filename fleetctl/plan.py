@@ -61,10 +61,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import difflib
+import gc
+import itertools
 import json
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -333,7 +335,7 @@ def _error(message: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from fleetctl.graph import GRAPH_SUFFIXES, GraphFormatError, write_graph
+    from fleetctl.graph import GRAPH_SUFFIXES
     from fleetctl.mocks import AwsMocks
     from fleetctl.placeholders import TracingMocks
 
@@ -353,6 +355,23 @@ def run(args: argparse.Namespace) -> int:
     except Exception as exc:  # ConfigError and anything else the program raised
         return _error(_program_message(exc, settings))
 
+    # The mock run leaves about 800 objects per instance on the heap (the SDK's
+    # outputs, tasks, futures). Every full garbage collection while the plan is built would
+    # scan them all again, for nothing: frozen, they are left out (at 1,000 instances, 0.6 s
+    # of collections in a 0.8 s phase). New objects are still collected; unfrozen at the end,
+    # for callers that stay alive (tests).
+    gc.freeze()
+    try:
+        return _report(args, recording, settings, mocks, project_dir)
+    finally:
+        gc.unfreeze()
+
+
+def _report(args: argparse.Namespace, recording: Recording, settings: StackSettings,
+            mocks: Any, project_dir: Path) -> int:
+    """Critical path, policy, graph and output of a recorded plan; the exit code."""
+    from fleetctl.graph import GraphFormatError, write_graph
+
     path = critical_path(plan_nodes(recording))
     try:
         if args.no_policy:
@@ -371,7 +390,8 @@ def run(args: argparse.Namespace) -> int:
     code = exit_code(policy)
     try:
         if args.json:
-            sys.stdout.write(json.dumps(build_document(recording, path, policy, settings), indent=2) + "\n")
+            for piece in json_text(build_document(recording, path, policy, settings)):
+                sys.stdout.write(piece)
         else:
             from fleetctl.render import RenderOptions, render_plan
 
@@ -384,6 +404,19 @@ def run(args: argparse.Namespace) -> int:
     except BrokenPipeError:
         _reader_left()
     return code
+
+
+def json_text(document: Mapping[str, Any], batch: int = 4096) -> Iterator[str]:
+    """``json.dumps(document, indent=2) + "\\n"``, in pieces of ``batch`` encoder chunks.
+
+    ``json.dumps`` keeps every chunk of the encoder (one per key and value) in a list before
+    joining them: about 100 bytes per chunk, over 100 MB at 5,000 instances, on top of the
+    recording at the plan's peak. Written piece by piece, the output is the same text.
+    """
+    chunks = json.JSONEncoder(indent=2).iterencode(document)
+    while piece := "".join(itertools.islice(chunks, batch)):
+        yield piece
+    yield "\n"
 
 
 def _reader_left() -> None:

@@ -75,6 +75,7 @@ from fleetctl.ops.models import (
     ManagedNode,
 )
 from fleetctl.ops.report import choose_association
+from fleetctl.ops.timeouts import CONNECT_TIMEOUT, READ_TIMEOUT, TIMEOUT_ATTEMPTS
 
 # Standard mode: exponential backoff with jitter on throttling and transient errors, a retry
 # quota against retry storms. Not adaptive: the AWS SDKs call it experimental ("might change
@@ -83,15 +84,6 @@ from fleetctl.ops.report import choose_association
 # 1,000 instances), while the sweep makes about N/10 calls, far under SSM's read TPS.
 # botocore counts max_attempts here as retries after the first call (total_max_attempts = 11).
 MAX_RETRIES = 10
-# botocore's defaults are 60 s for both timeouts, and its retry modes retry timeouts like
-# throttling: 11 attempts x 60 s is about 10 minutes of silence before an error (lab facts
-# section 7). SSM's read APIs answer in well under a second, so these are generous.
-CONNECT_TIMEOUT = 5.0
-READ_TIMEOUT = 15.0
-# A timed-out call is tried this many times in all (throttling keeps MAX_RETRIES): an
-# endpoint that accepts connections and never answers costs at most
-# TIMEOUT_ATTEMPTS x (connect + read timeout) + one backoff (under 2 s): 42 s by default.
-TIMEOUT_ATTEMPTS = 2
 RETRY_CONFIG = Config(
     retries={"mode": "standard", "max_attempts": MAX_RETRIES},
     connect_timeout=CONNECT_TIMEOUT,
