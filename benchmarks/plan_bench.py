@@ -21,6 +21,11 @@ instance at 1,000 within 1.5x of that at 100). ``--check`` exits 1 when a target
 ``--smoke`` (CI) runs 4 and 100 instances once, without targets.
 
     .venv/bin/python benchmarks/plan_bench.py [--sizes 4,100,1000] [--repeat 3] [--check]
+
+``--modes N`` compares the fleet modes instead: one group of N planned as ``instances`` and
+as ``autoscaling`` (a launch template and an Auto Scaling group), resources and time each.
+
+    .venv/bin/python benchmarks/plan_bench.py --modes 1000 [--repeat 3]
 """
 
 from __future__ import annotations
@@ -127,6 +132,60 @@ def _run_child(kind: str, n: int, with_policy: bool) -> dict[str, Any]:
     return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
 
 
+# -- fleet mode comparison (--modes N): one group of N as instances vs as an Auto Scaling group
+
+MODES = ("instances", "autoscaling")
+
+
+def _plan_mode_once(n: int, mode: str) -> Any:
+    from fleetctl.critical_path import critical_path
+    from fleetctl.mockrun import run_program
+    from fleetctl.plan import build_document, plan_nodes, skipped_policy
+
+    group: dict[str, Any] = {"role": "WebServer", "count": n, "mode": mode}
+    recording = run_program("dev", overrides={"fleet": [group]})
+    path = critical_path(plan_nodes(recording))
+    json.dumps(build_document(recording, path, skipped_policy()))
+    return recording
+
+
+def mode_child(mode: str, n: int) -> dict[str, Any]:
+    """One plan of a group of ``n`` in ``mode``, in this (fresh, warmed-up) process."""
+    _plan_mode_once(4, mode)
+    gc.collect()
+    baseline = _rss_kib("VmRSS")
+    start = time.perf_counter()
+    recording = _plan_mode_once(n, mode)
+    return {"mode": mode, "n": n, "seconds": time.perf_counter() - start,
+            "peak_mib": (_rss_kib("VmHWM") - baseline) / 1024,
+            "resources": len(recording.resources)}
+
+
+def compare_modes(n: int, repeat: int) -> list[dict[str, Any]]:
+    """Best of ``repeat`` fresh processes per mode (interleaved), printed as a table."""
+    runs: dict[str, list[dict[str, Any]]] = {mode: [] for mode in MODES}
+    for _ in range(repeat):
+        for mode in MODES:
+            cmd = [sys.executable, __file__, "--mode-child", mode, str(n)]
+            proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, check=False)
+            if proc.returncode != 0:
+                raise SystemExit(f"{mode} n={n} failed:\n{proc.stderr[-3000:]}")
+            runs[mode].append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    rows = [{"mode": mode, "resources": found[0]["resources"],
+             "seconds": min(r["seconds"] for r in found),
+             "peak_mib": max(r["peak_mib"] for r in found)} for mode, found in runs.items()]
+    print(f"fleet modes: one group of {n} (dev stack, best of {repeat} fresh process(es))")
+    header = f"{'mode':>12} {'resources':>9} {'plan s':>8} {'plan MiB':>9}"
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        print(f"{r['mode']:>12} {r['resources']:>9} {r['seconds']:>8.3f} {r['peak_mib']:>9.1f}")
+    speedup = rows[0]["seconds"] / rows[1]["seconds"]
+    print(f"autoscaling plans {speedup:.1f}x faster, with "
+          f"{rows[0]['resources'] - rows[1]['resources']} fewer resources")
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -138,7 +197,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-policy", action="store_true", help="skip the policy share")
     parser.add_argument("--child", nargs=2, metavar=("KIND", "N"), help=argparse.SUPPRESS)
     parser.add_argument("--with-policy", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--modes", type=int, metavar="N",
+                        help="compare fleet modes instead: one group of N as instances and "
+                        "as an Auto Scaling group")
+    parser.add_argument("--mode-child", nargs=2, metavar=("MODE", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+
+    if args.mode_child:
+        print(json.dumps(mode_child(args.mode_child[0], int(args.mode_child[1]))))
+        return 0
+    if args.modes:
+        compare_modes(args.modes, max(1, args.repeat))
+        return 0
 
     if args.child:
         print(json.dumps(child(args.child[0], int(args.child[1]), args.with_policy)))
