@@ -131,7 +131,8 @@ class _Model(BaseModel):
 
 
 class FleetGroup(_Model):
-    """One group of identical instances sharing a role (e.g. two WebServers)."""
+    """One group of identical instances sharing a role (e.g. two WebServers), registered as
+    instances or as one Auto Scaling group (``mode``)."""
 
     role: Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9]{0,31}$")]
     count: Annotated[int, Field(ge=0, le=1000)] = 2

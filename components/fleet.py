@@ -4,6 +4,8 @@ Every instance: IMDSv2 only (hop limit 1), encrypted gp3 root volume, no public 
 pair (Session Manager replaces SSH), the SSM instance profile, and a security group with no
 ingress whose egress reaches only what SSM needs (HTTPS to the VPC endpoints and to S3
 through the gateway endpoint's prefix list; the internet only when a NAT was asked for).
+A group of mode ``autoscaling`` gets the same settings in a launch template and one Auto
+Scaling group instead of numbered instances (components/autoscaling.py).
 """
 
 from __future__ import annotations
