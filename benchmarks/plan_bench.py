@@ -21,6 +21,12 @@ Target (issue 8): plan within 1.15x of the floor in time AND in peak memory at 1
 instances once, without the target.
 
     .venv/bin/python benchmarks/plan_bench.py [--sizes 1000,5000] [--repeat 3] [--check]
+
+``--modes N`` compares the fleet modes instead: one group of N planned by the CLI as
+``instances`` and as ``autoscaling`` (a launch template and an Auto Scaling group), with
+resources, wall time and peak memory of each.
+
+    .venv/bin/python benchmarks/plan_bench.py --modes 1000 [--repeat 3]
 """
 
 from __future__ import annotations
@@ -211,6 +217,35 @@ def bench(n: int, repeat: int, workdir: Path, policy: bool, before: Path | None)
     return row
 
 
+# -- fleet modes -----------------------------------------------------------------------
+
+MODES = ("instances", "autoscaling")
+
+
+def compare_modes(n: int, repeat: int) -> None:
+    """One group of ``n`` in each mode, best of ``repeat`` fresh CLI processes (interleaved)."""
+    runs: dict[str, list[tuple[float, float, float, str]]] = {mode: [] for mode in MODES}
+    for _ in range(repeat):
+        for mode in MODES:
+            runs[mode].append(measure(plan_command([{"role": "WebServer", "count": n, "mode": mode}])))
+    counts = {mode: _resource_count(n, mode) for mode in MODES}
+    print(f"fleet modes: one group of {n}, stack {STACK} (whole processes, best of {repeat})")
+    header = f"{'mode':>12} {'resources':>9} {'plan s':>7} {'plan MiB':>8}"
+    print(header)
+    print("-" * len(header))
+    for mode, found in runs.items():
+        print(f"{mode:>12} {counts[mode]:>9} {min(r[0] for r in found):>7.2f} "
+              f"{min(r[2] for r in found):>8.0f}")
+
+
+def _resource_count(n: int, mode: str) -> int:
+    cmd = plan_command([{"role": "WebServer", "count": n, "mode": mode}])
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"{mode} n={n} failed:\n{proc.stderr[-3000:]}")
+    return len(json.loads(proc.stdout)["resources"])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -224,8 +259,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--before", type=Path, metavar="DIR",
                         help="also measure the plan of another checkout (e.g. `git worktree "
                              "add DIR <commit>`), interleaved: a before/after comparison")
+    parser.add_argument("--modes", type=int, metavar="N",
+                        help="compare fleet modes instead: one group of N as instances and as "
+                             "an Auto Scaling group")
     parser.add_argument("--floor", nargs=2, metavar=("N", "TEMPLATES"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+
+    if args.modes:
+        compare_modes(args.modes, max(1, args.repeat))
+        return 0
 
     if args.floor:
         floor_process(int(args.floor[0]), Path(args.floor[1]))

@@ -68,6 +68,7 @@ WORKLOAD_PATTERN = rf"^[A-Za-z0-9][A-Za-z0-9_.\-]{{0,{WORKLOAD_MAX - 1}}}$"
 # AWS API): a typo such as t3.mirco fails here instead of at RunInstances.
 KNOWN_INSTANCE_TYPES = frozenset(member.value for member in InstanceType)
 DEFAULT_OS = "amazon-linux-2023"
+ASG_SIZE_MAX = 2**31 - 1
 
 # Tag keys and values as AWS allows them ("Tagging your AWS resources", tag naming limits:
 # letters, numbers and spaces representable in UTF-8, and + - = . _ : / @).
@@ -132,7 +133,8 @@ class _Model(BaseModel):
 
 
 class FleetGroup(_Model):
-    """One group of identical instances sharing a role (e.g. two WebServers)."""
+    """One group of identical instances sharing a role (e.g. two WebServers), registered as
+    instances or as one Auto Scaling group (``mode``)."""
 
     role: Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9]{0,31}$")]
     count: Annotated[int, Field(ge=0, le=1000)] = 2
@@ -144,6 +146,18 @@ class FleetGroup(_Model):
     os: str = DEFAULT_OS
     patch_group: TAG_VALUE = "Critical"
     root_volume_size: Annotated[int | None, Field(ge=8, le=16384)] = None
+    # `instances`: one aws.ec2.Instance per count (URNs numbered Web1, Web2...).
+    # `autoscaling`: one launch template and one Auto Scaling group whose desired capacity
+    # is `count`, between minCount and maxCount (both default to count: a fixed-size group).
+    mode: Literal["instances", "autoscaling"] = "instances"
+    # The Auto Scaling API types MinSize/MaxSize as plain integers with no bounds of their
+    # own (botocore autoscaling service-2.json: AutoScalingGroupMinSize/MaxSize); what it
+    # requires is MinSize <= DesiredCapacity <= MaxSize (CreateAutoScalingGroup,
+    # DesiredCapacity: "must be greater than or equal to the minimum size of the group and
+    # less than or equal to the maximum size"). Negative sizes are refused, and the 32-bit
+    # integer the Query API carries is the ceiling.
+    min_count: Annotated[int | None, Field(ge=0, le=ASG_SIZE_MAX)] = None
+    max_count: Annotated[int | None, Field(ge=0, le=ASG_SIZE_MAX)] = None
 
     @model_validator(mode="before")
     @classmethod
@@ -182,6 +196,32 @@ class FleetGroup(_Model):
                 f"use at least {os.root_snapshot_gib} GiB (or leave it unset)"
             )
         return value
+
+    @model_validator(mode="after")
+    def _capacity_in_bounds(self) -> FleetGroup:
+        if self.mode == "instances":
+            given = [key for key, value in (("minCount", self.min_count),
+                                            ("maxCount", self.max_count)) if value is not None]
+            if given:
+                raise ValueError(f"{' and '.join(given)} apply only to mode 'autoscaling' "
+                                 "(an 'instances' group has exactly count instances)")
+            return self
+        if not self.min_size <= self.count <= self.max_size:
+            raise ValueError(
+                f"an Auto Scaling group needs minCount <= count <= maxCount, got "
+                f"minCount {self.min_size}, count {self.count}, maxCount {self.max_size}"
+            )
+        return self
+
+    @property
+    def min_size(self) -> int:
+        """The Auto Scaling group's MinSize (minCount, else count)."""
+        return self.count if self.min_count is None else self.min_count
+
+    @property
+    def max_size(self) -> int:
+        """The Auto Scaling group's MaxSize (maxCount, else count)."""
+        return self.count if self.max_count is None else self.max_count
 
     @property
     def short_role(self) -> str:

@@ -4,6 +4,8 @@ Every instance: IMDSv2 only (hop limit 1), encrypted gp3 root volume, no public 
 pair (Session Manager replaces SSH), the SSM instance profile, and a security group with no
 ingress whose egress reaches only what SSM needs (HTTPS to the VPC endpoints and to S3
 through the gateway endpoint's prefix list; the internet only when a NAT was asked for).
+A group of mode ``autoscaling`` gets the same settings in a launch template and one Auto
+Scaling group instead of numbered instances (components/autoscaling.py).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.amis import SUPPORTED_OS, agent_user_data, resolve_ami
+from components.autoscaling import ScalingGroupArgs, scaling_group
 from components.config import FleetGroup
 from components.partition import COMMERCIAL, Partition
 
@@ -67,6 +70,8 @@ class WorkloadFleet(pulumi.ComponentResource):
     security_group_id: pulumi.Output[str]
     instance_ids: pulumi.Output[dict[str, str]]
     instance_names: list[str]
+    # Role -> Auto Scaling group name, for the groups of mode `autoscaling`.
+    auto_scaling_group_names: pulumi.Output[dict[str, str]]
 
     def __init__(
         self, name: str, args: WorkloadFleetArgs, opts: pulumi.ResourceOptions | None = None
@@ -93,11 +98,26 @@ class WorkloadFleet(pulumi.ComponentResource):
         ids: list[pulumi.Output[str]] = []
         names: list[str] = []
         amis: dict[str, str] = {}
+        scaling_groups: dict[str, pulumi.Output[str]] = {}
         for group in args.groups:
             os = SUPPORTED_OS[group.os]
             if os.key not in amis:
                 amis[os.key] = resolve_ami(os, args.partition.name)
             user_data = agent_user_data(os, args.region, args.partition.dns_suffix)
+            if group.mode == "autoscaling":
+                # One launch template and one group, whatever the count (components/autoscaling.py).
+                scaling_groups[group.role] = scaling_group(
+                    f"{name}-{group.short_role.lower()}",
+                    ScalingGroupArgs(
+                        workload=args.workload, group=group, os=os, ami_id=amis[os.key],
+                        user_data=user_data, subnet_ids=args.subnet_ids,
+                        security_group_id=security_group.id,
+                        instance_profile_name=args.instance_profile_name,
+                        partition=args.partition, tags=args.tags,
+                    ),
+                    pulumi.ResourceOptions(parent=self, depends_on=args.depends_on),
+                )
+                continue
             root_volume = aws.ec2.InstanceRootBlockDeviceArgs(
                 encrypted=True,
                 volume_type="gp3",
@@ -143,6 +163,11 @@ class WorkloadFleet(pulumi.ComponentResource):
         self.instance_ids = pulumi.Output.all(*ids).apply(
             lambda resolved: dict(zip(names, resolved, strict=True))
         )
-        self.register_outputs(
-            {"securityGroupId": self.security_group_id, "instanceIds": self.instance_ids}
+        roles = list(scaling_groups)
+        self.auto_scaling_group_names = pulumi.Output.all(*scaling_groups.values()).apply(
+            lambda resolved: dict(zip(roles, resolved, strict=True))
         )
+        self.register_outputs({
+            "securityGroupId": self.security_group_id, "instanceIds": self.instance_ids,
+            "autoScalingGroupNames": self.auto_scaling_group_names,
+        })

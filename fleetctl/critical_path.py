@@ -21,6 +21,10 @@ CREATE_SECONDS: dict[str, float] = {
     "aws:ec2/natGateway:NatGateway": 120.0,  # ~1.5-2.5 min until "available"
     "aws:ec2/vpcEndpoint:VpcEndpoint": 150.0,  # interface: ENIs + private DNS, ~2-3 min
     "aws:ec2/instance:Instance": 45.0,  # until "running" (30-60 s)
+    "aws:ec2/launchTemplate:LaunchTemplate": 2.0,  # a metadata record, no capacity
+    # The provider waits for the desired capacity to be InService (wait_for_capacity_timeout,
+    # 10 min by default): launch plus EC2 status, longer than one instance.
+    "aws:autoscaling/group:Group": 90.0,
     "aws:ec2/vpc:Vpc": 3.0,
     "aws:ec2/subnet:Subnet": 2.0,
     "aws:ec2/routeTable:RouteTable": 2.0,

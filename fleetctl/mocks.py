@@ -73,6 +73,7 @@ _ID_PREFIX = {
     "aws:ec2/securityGroup:SecurityGroup": "sg",
     "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce",
     "aws:ec2/instance:Instance": "i",
+    "aws:ec2/launchTemplate:LaunchTemplate": "lt",
     "aws:ec2/internetGateway:InternetGateway": "igw",
     "aws:ec2/natGateway:NatGateway": "nat",
     "aws:ec2/eip:Eip": "eipalloc",
@@ -146,8 +147,11 @@ class AwsMocks(pulumi.runtime.Mocks):
                     "arn": f"{arn}:ssm:{self.region}::parameter{name}", "id": name,
                     "version": 1, "insecureValue": f"ami-{_digest(self.region, name)}"}
         if token == "aws:ec2/getAmi:getAmi":
-            seed = ",".join(f"{f['name']}={f['values']}" for f in a.get("filters", []))
-            image = f"ami-{_digest(self.region, *a.get('owners', []), seed)}"
+            filters = a.get("filters") or []
+            seed = ",".join(f"{f['name']}={f['values']}" for f in filters)
+            image = f"ami-{_digest(self.region, *a.get('owners') or [], seed)}"
+            # Looked up by id (a launch template's root device name): that image.
+            image = next((f["values"][0] for f in filters if f["name"] == "image-id"), image)
             return {"id": image, "imageId": image, "architecture": "x86_64",
                     "ownerId": (a.get("owners") or [""])[0], "rootDeviceName": "/dev/sda1"}
         raise NotImplementedError(f"no mock for invoke {token}")
@@ -222,6 +226,15 @@ class AwsMocks(pulumi.runtime.Mocks):
             state["privateIp"] = f"10.255.{octets[0]}.{octets[1] % 254 + 1}"
             state["publicIp"] = ""
             state["instanceState"] = "running"
+        elif typ == "aws:ec2/launchTemplate:LaunchTemplate":
+            state.setdefault("name", f"{name}-{_digest(name, length=7)}")
+            state["arn"] = f"{arn}:ec2:{region}:{account}:launch-template/{resource_id}"
+            state.update(latestVersion=1, defaultVersion=1)
+        elif typ == "aws:autoscaling/group:Group":
+            state.setdefault("name", f"{name}-{_digest(name, length=7)}")
+            state["arn"] = (f"{arn}:autoscaling:{region}:{account}:autoScalingGroup:"
+                            f"{_uuid(name)}:autoScalingGroupName/{state['name']}")
+            resource_id = state["name"]
         elif typ == "aws:iam/role:Role":
             state.setdefault("name", f"{name}-{_digest(name, length=7)}")
             state["arn"] = f"{arn}:iam::{account}:role{inputs.get('path', '/')}{state['name']}"
@@ -268,7 +281,7 @@ class AwsMocks(pulumi.runtime.Mocks):
             resource_id = rule
         elif typ == "aws:ssm/resourceDataSync:ResourceDataSync":
             resource_id = inputs.get("name", name)
-        if "tags" in inputs:
+        if "tags" in inputs and typ != "aws:autoscaling/group:Group":  # its tags are a list
             state["tagsAll"] = dict(inputs.get("tags") or {})
         state["id"] = resource_id
         return resource_id, state

@@ -82,6 +82,17 @@ def key_properties(resource: RecordedResource) -> dict[str, str]:
         for key in ("InstanceRole", "Patch Group"):
             if key in tags:
                 props[key] = str(tags[key])
+    elif t == "aws:ec2/launchTemplate:LaunchTemplate":
+        take("instanceType", "imageId")
+    elif t == "aws:autoscaling/group:Group":
+        # One line for the whole group: its capacity, not its (future) instances.
+        for key in ("desiredCapacity", "minSize", "maxSize"):
+            size = i.get(key)
+            if isinstance(size, int | float):  # numbers cross the wire as floats
+                props[key] = str(int(size))
+        for tag in i.get("tags") or []:
+            if isinstance(tag, dict) and tag.get("key") in ("InstanceRole", "Patch Group"):
+                props[str(tag["key"])] = str(tag.get("value"))
     elif t == "aws:ec2/securityGroup:SecurityGroup":
         props["ingress"] = str(len(i.get("ingress") or []))
         props["egress"] = str(len(i.get("egress") or []))

@@ -19,6 +19,21 @@ def _fleet(**changes: Any) -> list[dict[str, Any]]:
 BUCKETS = "ssm-inventory:s3EndpointAllowedBuckets"
 
 BAD_INPUTS = [
+    # Auto Scaling capacity: MinSize <= DesiredCapacity <= MaxSize (Amazon EC2 Auto Scaling
+    # API reference, CreateAutoScalingGroup, DesiredCapacity); sizes are integers the API
+    # bounds no further (botocore autoscaling model), so negatives are refused here.
+    pytest.param({"fleet": _fleet(mode="autoscaling", count=5, maxCount=3)},
+                 "ssm-inventory:fleet[0]", "minCount <= count <= maxCount, got minCount 5, "
+                 "count 5, maxCount 3", id="asg-desired-above-max"),
+    pytest.param({"fleet": _fleet(mode="autoscaling", count=1, minCount=2, maxCount=4)},
+                 "ssm-inventory:fleet[0]", "got minCount 2, count 1", id="asg-desired-below-min"),
+    pytest.param({"fleet": _fleet(mode="autoscaling", minCount=-1)},
+                 "ssm-inventory:fleet[0].minCount", "greater than or equal to 0",
+                 id="asg-negative-min"),
+    pytest.param({"fleet": _fleet(maxCount=4)}, "ssm-inventory:fleet[0]",
+                 "maxCount apply only to mode 'autoscaling'", id="max-count-without-asg"),
+    pytest.param({"fleet": _fleet(mode="spot")}, "ssm-inventory:fleet[0].mode",
+                 "'instances' or 'autoscaling'", id="unknown-mode"),
     pytest.param(
         {"vpcCidr": "10.0.0.0/33"}, "ssm-inventory:vpcCidr", "not an IPv4 CIDR", id="malformed-cidr"
     ),

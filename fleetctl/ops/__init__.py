@@ -41,6 +41,7 @@ registered or not Online, association missing/Failed or failed on an instance, n
       "max_inventory_age_hours": 24.0,
       "instances": [{
         "instance_id": "i-...", "name": "Test-Web1", "state": "running",
+        "auto_scaling_group": "fleet-web-asg-..." | null,
         "instance_profile_arn": "arn:aws:iam::...:instance-profile/..." | null,
         "registered": true, "ping_status": "Online" | "ConnectionLost" | null,
         "agent_version": "3.3.987.0" | null, "agent_is_latest": true | null,

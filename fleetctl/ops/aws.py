@@ -259,6 +259,7 @@ def fetch_instances(ec2: Any, selector: FleetSelector) -> list[Ec2Instance]:
                         launch_time=inst.get("LaunchTime"),
                         private_ip=inst.get("PrivateIpAddress"),
                         os=tags.get("OS"),
+                        auto_scaling_group=tags.get("aws:autoscaling:groupName"),
                     )
                 )
     return sorted(result, key=lambda i: (i.name or "", i.instance_id))

@@ -47,6 +47,8 @@ class Ec2Instance:
     launch_time: datetime | None = None
     private_ip: str | None = None
     os: str | None = None  # the program's OS tag (e.g. rhel-9)
+    # The Auto Scaling group that launched it (EC2's aws:autoscaling:groupName tag), if any.
+    auto_scaling_group: str | None = None
 
     @property
     def agent_from_user_data(self) -> bool:

@@ -58,7 +58,8 @@ def render_check(report: CheckReport, console: Console) -> None:
         )
         table.add_row(
             row.instance_id,
-            escape(row.name or "-"),
+            escape(row.name or "-")
+            + (f" (group {escape(row.auto_scaling_group)})" if row.auto_scaling_group else ""),
             _mark(row.state == "running", row.state),
             ssm,
             agent,

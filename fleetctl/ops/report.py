@@ -57,6 +57,7 @@ class InstanceRow:
     association_status: str | None = None
     application_capture_time: datetime | None = None
     compliance: dict[str, str] = field(default_factory=dict)
+    auto_scaling_group: str | None = None
 
 
 @dataclass(frozen=True)
@@ -400,6 +401,7 @@ def evaluate(
             InstanceRow(
                 instance_id=inst.instance_id,
                 name=inst.name,
+                auto_scaling_group=inst.auto_scaling_group,
                 state=inst.state,
                 instance_profile_arn=inst.instance_profile_arn,
                 registered=node is not None,
@@ -448,6 +450,7 @@ def check_report_to_json(report: CheckReport) -> dict[str, Any]:
             {
                 "instance_id": row.instance_id,
                 "name": row.name,
+                "auto_scaling_group": row.auto_scaling_group,
                 "state": row.state,
                 "instance_profile_arn": row.instance_profile_arn,
                 "registered": row.registered,

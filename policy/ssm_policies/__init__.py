@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pulumi_policy import Policy
 
-from . import compute, iam, inventory, network, patching, s3, tags
+from . import autoscaling, compute, iam, inventory, network, patching, s3, tags
 from ._base import PACK_NAME
 
 POLICIES: list[Policy] = [
@@ -17,6 +17,7 @@ POLICIES: list[Policy] = [
     *iam.POLICIES,
     *network.POLICIES,
     *inventory.POLICIES,
+    *autoscaling.POLICIES,
     *s3.POLICIES,
     *patching.POLICIES,
 ]

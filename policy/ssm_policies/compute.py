@@ -32,6 +32,16 @@ def _uses_launch_template(args: ResourceValidationArgs) -> bool:
 # -- instance profile -------------------------------------------------------------------------
 
 def _validate_profile(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type == LAUNCH_TEMPLATE:
+        # An Auto Scaling group launches with the template's profile, by name or ARN.
+        profile = get(args.props, "iamInstanceProfile")
+        refs = [get(profile, "name"), get(profile, "arn")]
+        if is_unknown(profile) or any(is_unknown(r) or (isinstance(r, str) and r.strip())
+                                      for r in refs):
+            return
+        report("The launch template has no IAM instance profile (iamInstanceProfile.name or "
+               ".arn), so the instances it launches never register as managed nodes.", None)
+        return
     if args.resource_type != INSTANCE:
         return
     profile = get(args.props, "iamInstanceProfile")
@@ -45,10 +55,12 @@ def _validate_profile(args: ResourceValidationArgs, report: ReportViolation) -> 
 
 instance_profile = resource_policy(
     name="instance-has-profile",
-    description="EC2 instances have an IAM instance profile (SSM Agent needs its role).",
+    description="EC2 instances and launch templates have an IAM instance profile (SSM Agent "
+    "needs its role).",
     severity=Severity.HIGH,
     remediation_steps="Create an aws.iam.InstanceProfile whose role trusts ec2.amazonaws.com "
-    "and has AmazonSSMManagedInstanceCore, and set `iam_instance_profile` on the instance.",
+    "and has AmazonSSMManagedInstanceCore, and set `iam_instance_profile` on the instance "
+    "(on a launch template: `iam_instance_profile={'name': ...}`).",
     url=SSM_DOC + "setup-instance-permissions.html",
     validate=_validate_profile,
     tags=["prerequisite"],
@@ -296,8 +308,27 @@ def _parameter_of(ami: str) -> str | None:
     return base if base and version.isdigit() else name
 
 
+def _launch_tags(args: ResourceValidationArgs) -> dict[str, Any] | None:
+    """The tags a launch template puts on its instances (tagSpecifications of type
+    ``instance``); ``None`` when not known yet."""
+    specs = get(args.props, "tagSpecifications")
+    if is_unknown(specs):
+        return None
+    result: dict[str, Any] = {}
+    for spec in items(specs):
+        kind = get(spec, "resourceType")
+        if is_unknown(kind):
+            return None
+        if kind == "instance":
+            tags = get(spec, "tags")
+            if is_unknown(tags):
+                return None
+            result.update(tags or {})
+    return result
+
+
 def _ami_source(args: ResourceValidationArgs, cfg: dict[str, Any]) -> tuple[str, Any]:
-    """Where the instance's AMI comes from, as far as its inputs tell:
+    """Where the instance's (or launch template's) AMI comes from, as far as its inputs tell:
 
     * ``("allowed-id", ami)``: an id listed in ``allowedAmiIds``;
     * ``("parameter", name)``: ``ami = resolve:ssm:<name>``;
@@ -306,8 +337,14 @@ def _ami_source(args: ResourceValidationArgs, cfg: dict[str, Any]) -> tuple[str,
     * ``("template", None)``: launched from a launch template, which holds the image;
     * ``("unknown", None)``: not known yet (preview);
     * ``("unidentified", ami)``: a bare AMI id with none of the above.
+
+    A launch template's image is ``imageId`` and its source tag is among the tags it puts
+    on its instances; a template without ``imageId`` leaves the image to whoever launches.
     """
-    ami = get(args.props, "ami")
+    is_template = args.resource_type == LAUNCH_TEMPLATE
+    ami = get(args.props, "imageId" if is_template else "ami")
+    if is_template and ami is None:
+        return "template", None
     if isinstance(ami, str) and ami:
         parameter = _parameter_of(ami)
         if parameter is not None:
@@ -316,7 +353,13 @@ def _ami_source(args: ResourceValidationArgs, cfg: dict[str, Any]) -> tuple[str,
             return "allowed-id", ami
     elif not is_unknown(ami) and _uses_launch_template(args):
         return "template", None
-    source = (effective_tags(args) or {}).get(cfg["amiSourceTag"])
+    if is_template:
+        launch_tags = _launch_tags(args)
+        if launch_tags is None:
+            return "unknown", None
+        source = launch_tags.get(cfg["amiSourceTag"])
+    else:
+        source = (effective_tags(args) or {}).get(cfg["amiSourceTag"])
     if is_unknown(source) or (is_unknown(ami) and source is None):
         return "unknown", None
     if isinstance(source, str) and source:
@@ -325,7 +368,7 @@ def _ami_source(args: ResourceValidationArgs, cfg: dict[str, Any]) -> tuple[str,
 
 
 def _validate_ami(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type != INSTANCE:
+    if args.resource_type not in (INSTANCE, LAUNCH_TEMPLATE):
         return
     cfg = settings(args, AMI_SCHEMA)
     kind, value = _ami_source(args, cfg)
@@ -359,8 +402,8 @@ AMI_REMEDIATION = (
 
 supported_ami = resource_policy(
     name="supported-os-ami",
-    description="Instances whose AMI source is known boot an OS that Systems Manager supports "
-    "(an allowed public SSM parameter).",
+    description="Instances and launch templates whose AMI source is known boot an OS that "
+    "Systems Manager supports (an allowed public SSM parameter).",
     severity=Severity.MEDIUM,
     remediation_steps=AMI_REMEDIATION,
     url=SSM_DOC + "operating-systems-and-machine-types.html",
@@ -380,20 +423,22 @@ IDENTIFIABLE_SCHEMA = {
 
 
 def _validate_identifiable(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type != INSTANCE:
+    if args.resource_type not in (INSTANCE, LAUNCH_TEMPLATE):
         return
     cfg = settings(args, IDENTIFIABLE_SCHEMA)
     kind, ami = _ami_source(args, cfg)
     if kind == "unidentified":
+        where = ("the launch template tags no instance with"
+                 if args.resource_type == LAUNCH_TEMPLATE else "the instance has no")
         report(f"Cannot tell which OS AMI {ami!r} runs: it is not in allowedAmiIds, not a "
-               f"resolve:ssm: reference, and the instance has no {cfg['amiSourceTag']!r} tag.",
+               f"resolve:ssm: reference, and {where} {cfg['amiSourceTag']!r} tag.",
                None)
 
 
 ami_identifiable = resource_policy(
     name="ami-os-identifiable",
-    description="The OS of an instance's AMI can be told (source tag, resolve:ssm: reference or "
-    "an allowed AMI id), so supported-os-ami can judge it.",
+    description="The OS of an instance's or launch template's AMI can be told (source tag, "
+    "resolve:ssm: reference or an allowed AMI id), so supported-os-ami can judge it.",
     severity=Severity.LOW,
     remediation_steps=AMI_REMEDIATION + " For a golden image, add its id to `allowedAmiIds`.",
     url=SSM_DOC + "operating-systems-and-machine-types.html",

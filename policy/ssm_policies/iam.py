@@ -20,6 +20,7 @@ from ._index import StackIndex
 from ._props import get, is_unknown, items, last_segment, maybe_json, strings
 
 INSTANCE = "aws:ec2/instance:Instance"
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 PROFILE = "aws:iam/instanceProfile:InstanceProfile"
 ROLE = "aws:iam/role:Role"
 ROLE_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
@@ -150,14 +151,25 @@ class _RoleGrants:
                 self.actions[name].extend(documents.get(arn, []))
 
 
+def _profile_ref(props: Any) -> Any:
+    """The instance profile an instance (a name) or a launch template (``{name, arn}``)
+    launches with."""
+    profile = get(props, "iamInstanceProfile")
+    if isinstance(profile, Mapping):
+        name = get(profile, "name")
+        return name if is_unknown(name) or (isinstance(name, str) and name) \
+            else get(profile, "arn")
+    return profile
+
+
 def _validate_core(args: StackValidationArgs, report: ReportViolation) -> None:
     cfg = settings(args, CORE_SCHEMA)
     equivalent = {last_segment(a) for a in cfg["equivalentPolicyArns"]}
     trusted = {last_segment(p) for p in cfg["trustedInstanceProfiles"]}
     index = StackIndex(args.resources)
     grants = _RoleGrants(index)
-    for instance in index.of(INSTANCE):
-        profile_ref = get(instance.props, "iamInstanceProfile")
+    for instance in index.of(INSTANCE, LAUNCH_TEMPLATE):
+        profile_ref = _profile_ref(instance.props)
         if is_unknown(profile_ref) or not isinstance(profile_ref, str) or not profile_ref:
             continue  # unknown: judged at update; missing: instance-has-profile reports it
         if last_segment(profile_ref) in trusted:
@@ -185,8 +197,9 @@ def _validate_core(args: StackValidationArgs, report: ReportViolation) -> None:
 
 instance_role_core = stack_policy(
     name="instance-role-ssm-core",
-    description="Each instance's profile role has AmazonSSMManagedInstanceCore or an "
-    "equivalent policy attached (followed profile -> role -> attachments).",
+    description="Each instance's and launch template's profile role has "
+    "AmazonSSMManagedInstanceCore or an equivalent policy attached (followed profile -> "
+    "role -> attachments).",
     severity=Severity.HIGH,
     remediation_steps=f"Attach {CORE_POLICY_ARN} to the role with "
     "aws.iam.RolePolicyAttachment, or list your equivalent policy in equivalentPolicyArns.",

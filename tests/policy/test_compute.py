@@ -255,3 +255,76 @@ def test_unknown_ami_is_not_judged() -> None:
     assert violations(supported_ami, INSTANCE, with_(ami=UNKNOWN, tags={})) == []
     assert violations(supported_ami, INSTANCE,
                       with_(tags={"AmiSsmParameter": UNKNOWN})) == []
+
+
+# -- launch templates (what an Auto Scaling group launches) -------------------------------------
+
+GOOD_TEMPLATE: dict[str, Any] = {
+    "imageId": "ami-0123456789abcdef0",
+    "instanceType": "t3.micro",
+    "iamInstanceProfile": {"name": "managed-instances-profile"},
+    "metadataOptions": {"httpEndpoint": "enabled", "httpTokens": "required",
+                        "httpPutResponseHopLimit": 1},
+    "blockDeviceMappings": [{"deviceName": "/dev/xvda",
+                             "ebs": {"encrypted": "true", "volumeType": "gp3"}}],
+    "networkInterfaces": [{"deviceIndex": 0, "associatePublicIpAddress": "false",
+                           "securityGroups": ["sg-1"]}],
+    "tagSpecifications": [{"resourceType": "instance", "tags": {"AmiSsmParameter": AL2023}},
+                          {"resourceType": "volume", "tags": {"Workload": "Test"}}],
+}
+
+
+def template(**changes: Any) -> dict[str, Any]:
+    props = copy.deepcopy(GOOD_TEMPLATE)
+    for key, value in changes.items():
+        if value is None:
+            props.pop(key, None)
+        else:
+            props[key] = value
+    return props
+
+
+def test_compliant_launch_template_passes_every_instance_policy() -> None:
+    for policy in (instance_profile, imdsv2, ebs_encrypted, no_public_ip, no_key_pair,
+                   supported_ami, ami_identifiable):
+        assert violations(policy, LAUNCH_TEMPLATE, GOOD_TEMPLATE) == [], policy.name
+
+
+def test_launch_template_without_profile() -> None:
+    [message] = violations(instance_profile, LAUNCH_TEMPLATE, template(iamInstanceProfile=None))
+    assert "launch template has no IAM instance profile" in message
+    assert violations(instance_profile, LAUNCH_TEMPLATE,
+                      template(iamInstanceProfile={"name": ""}))
+    by_arn = template(iamInstanceProfile={"arn": "arn:aws:iam::1:instance-profile/p"})
+    assert violations(instance_profile, LAUNCH_TEMPLATE, by_arn) == []
+    assert violations(instance_profile, LAUNCH_TEMPLATE,
+                      template(iamInstanceProfile={"name": UNKNOWN})) == []
+
+
+def test_launch_template_settings_each_reported() -> None:
+    assert violations(imdsv2, LAUNCH_TEMPLATE, template(metadataOptions={"httpTokens": "optional"}))
+    assert violations(ebs_encrypted, LAUNCH_TEMPLATE, template(
+        blockDeviceMappings=[{"deviceName": "/dev/xvda", "ebs": {"encrypted": "false"}}]))
+    assert violations(no_public_ip, LAUNCH_TEMPLATE, template(
+        networkInterfaces=[{"deviceIndex": 0, "associatePublicIpAddress": "true"}]))
+    assert violations(no_key_pair, LAUNCH_TEMPLATE, template(keyName="lab-key"))
+
+
+def test_launch_template_image_source_comes_from_its_instance_tags() -> None:
+    other = "/aws/service/debian/release/12/latest/amd64"
+    foreign = template(tagSpecifications=[
+        {"resourceType": "instance", "tags": {"AmiSsmParameter": other}}])
+    [message] = violations(supported_ami, LAUNCH_TEMPLATE, foreign)
+    assert other in message
+    # The template's own tags, or a volume's, say nothing about the instances' image.
+    volume_only = template(tags={"AmiSsmParameter": AL2023}, tagSpecifications=[
+        {"resourceType": "volume", "tags": {"AmiSsmParameter": AL2023}}])
+    assert violations(supported_ami, LAUNCH_TEMPLATE, volume_only) == []
+    [message] = violations(ami_identifiable, LAUNCH_TEMPLATE, volume_only)
+    assert "launch template tags no instance with 'AmiSsmParameter'" in message
+    unknown = template(tagSpecifications=UNKNOWN)
+    assert violations(ami_identifiable, LAUNCH_TEMPLATE, unknown) == []
+    assert violations(supported_ami, LAUNCH_TEMPLATE,
+                      template(imageId=f"resolve:ssm:{other}", tagSpecifications=[]))
+    # No image in the template: whoever launches from it chooses (and is judged there).
+    assert violations(ami_identifiable, LAUNCH_TEMPLATE, template(imageId=None)) == []

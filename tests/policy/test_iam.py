@@ -137,3 +137,18 @@ def test_one_report_per_noncompliant_instance() -> None:
     resources = [*fleet(), (INSTANCE, "web2", {"iamInstanceProfile": "profile-1"})]
     found = stack_violations(instance_role_core, resources)
     assert sorted(w for w, _ in found if w) == [urn(INSTANCE, "web1"), urn(INSTANCE, "web2")]
+
+
+def test_launch_template_profile_is_followed_to_its_role() -> None:
+    lt = ("aws:ec2/launchTemplate:LaunchTemplate", "web-lt",
+          {"id": "lt-1", "iamInstanceProfile": {"name": "profile-1"}})
+    resources = [lt, *fleet()[1:]]
+    [(where, message)] = stack_violations(instance_role_core, resources)
+    assert where == urn(lt[0], "web-lt") and "role-1" in message
+    core = (ATTACHMENT, "core", {"role": "role-1", "policyArn": CORE})
+    assert stack_violations(instance_role_core, [*resources, core]) == []
+    by_arn = (lt[0], "web-lt", {"id": "lt-1", "iamInstanceProfile": {
+        "arn": "arn:aws:iam::1:instance-profile/profile-1"}})
+    assert len(stack_violations(instance_role_core, [by_arn, *fleet()[1:]])) == 1
+    unknown = (lt[0], "web-lt", {"id": "lt-1", "iamInstanceProfile": {"name": UNKNOWN}})
+    assert stack_violations(instance_role_core, [unknown, *fleet()[1:]]) == []
