@@ -55,7 +55,7 @@ def test_json_structure_is_what_the_program_builds(stack: str, request: pytest.F
     components = {r["name"]: r for r in resources if not r["custom"] and r["parent"]}
     core = {"network", "ssm-endpoints", "managed-instances", "fleet", "inventory", "operators"}
     assert core <= set(components)
-    assert set(components) - core <= {"reporting"}  # prod's optional Resource Data Sync
+    assert set(components) - core <= {"reporting", "reporting-catalog"}  # prod: sync, catalog
     assert all(c["parent"] == stack_entry["urn"] for c in components.values())
     instances = [r for r in resources if r["type"] == INSTANCE]
     assert len(instances) == 4
