@@ -38,3 +38,4 @@ test: lint typecheck
 bench: setup
 	$(PY) benchmarks/plan_bench.py
 	$(PY) benchmarks/policy_bench.py
+	$(PY) benchmarks/report_bench.py
