@@ -28,10 +28,10 @@ from sqlglot import exp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from components.inventory_tables import TABLES_BY_NAME  # noqa: E402
-from components.named_queries import load_queries  # noqa: E402
-from fleetctl.report.local import connect, to_duckdb  # noqa: E402
-from tests.reporting_fleet import make_fleet, write_sync_tree  # noqa: E402
+from components.inventory_tables import TABLES_BY_NAME
+from components.named_queries import load_queries
+from fleetctl.report.local import connect, to_duckdb
+from tests.reporting_fleet import make_fleet, write_sync_tree
 
 REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2"]
 

@@ -131,3 +131,31 @@ def test_a_stack_without_reporting_has_no_workgroup(capsys: pytest.CaptureFixtur
     assert "not a central reporting stack" in err
     with pytest.raises(json.JSONDecodeError):
         json.loads(capsys.readouterr().out or "")
+
+
+def test_the_real_cli_against_moto(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The whole CLI path with real boto3 clients, Athena served in-process by moto."""
+    from moto import mock_aws
+    from moto.athena.models import QueryResults, athena_backends
+
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(key, "testing")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with mock_aws():
+        client = boto3.client("athena", region_name="eu-west-1")
+        client.create_work_group(Name="ssm-inventory-prod")
+        rows = [{"Data": [{"VarCharValue": "accountid"}]},
+                {"Data": [{"VarCharValue": "123456789012"}]}]
+        athena_backends["123456789012"]["eu-west-1"].query_results_queue.append(
+            QueryResults(rows=rows, column_info=[{"Name": "accountid", "Type": "varchar"}]))
+        code = main(["report", "run", "stale_inventory", "--workgroup", "ssm-inventory-prod",
+                     "--region", "eu-west-1", "--param", "hours=48", "--json"])
+        [query_id] = client.list_query_executions(WorkGroup="ssm-inventory-prod")["QueryExecutionIds"]
+        execution = client.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0 and doc["rows"] == [{"accountid": "123456789012"}]
+    assert doc["query_id"] == query_id
+    assert "INTERVAL '48' HOUR" in execution["Query"]
+    assert execution["QueryExecutionContext"]["Database"] == "ssm_inventory"
