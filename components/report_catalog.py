@@ -53,9 +53,15 @@ def table_args(table: InventoryTable, database: pulumi.Input[str], bucket: pulum
         database_name=database,
         table_type="EXTERNAL_TABLE",
         description=f"{table.type_name} from the Resource Data Sync",
-        parameters=bucket.apply(
-            lambda b: projection_parameters(table, b, prefix, list(accounts), list(regions))
-        ),
+        # Known in preview except the location template (it names the bucket), so policies
+        # see the projection settings before the bucket exists.
+        parameters={
+            **projection_parameters(table, "{bucket}", prefix, list(accounts), list(regions)),
+            "storage.location.template": bucket.apply(
+                lambda b: projection_parameters(table, b, prefix, list(accounts), list(regions))[
+                    "storage.location.template"]
+            ),
+        },
         partition_keys=[glue.CatalogTablePartitionKeyArgs(name=key, type="string") for key in PARTITION_KEYS],
         storage_descriptor=glue.CatalogTableStorageDescriptorArgs(
             location=bucket.apply(lambda b: table.location(b, prefix)),

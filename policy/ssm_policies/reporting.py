@@ -94,14 +94,17 @@ def _validate_table(args: ResourceValidationArgs, report: ReportViolation) -> No
     keys = [get(k, "name") for k in items(get(args.props, "partitionKeys"))]
     if not keys or any(is_unknown(k) for k in keys):
         return
-    params = get(args.props, "parameters") or {}
+    params = get(args.props, "parameters")
     if is_unknown(params):
-        return
+        return  # computed in preview: judged at update
+    params = params or {}
     missing = []
     if str(get(params, "projection.enabled")).lower() != "true":
         missing.append("projection.enabled=true")
     missing += [f"projection.{k}.type" for k in keys if not get(params, f"projection.{k}.type")]
-    if not get(params, "storage.location.template"):
+    # In preview the template, like the location, may name a bucket not created yet.
+    location_pending = is_unknown(get(args.props, "storageDescriptor", "location"))
+    if not get(params, "storage.location.template") and not location_pending:
         missing.append("storage.location.template")
     if missing:
         report(f"Partitioned Glue table without partition projection (missing {', '.join(missing)}): "

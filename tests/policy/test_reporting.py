@@ -112,3 +112,14 @@ def test_mutation_of_prod_is_caught(mutation: Any, expected: str, prod: Recordin
     diagnostics = mandatory(prod_pack.check(resources))
     assert {d.policy_name for d in diagnostics} == {expected}
     assert where in {d.urn for d in diagnostics}
+
+
+def test_a_template_pending_with_its_bucket_is_not_a_violation() -> None:
+    """In a first preview the bucket name, and so location and template, are unknown."""
+    from tests.policy.helpers import UNKNOWN
+
+    params = {k: v for k, v in PROJECTED["parameters"].items() if k != "storage.location.template"}
+    pending = {**PROJECTED, "parameters": params, "storageDescriptor": {"location": UNKNOWN}}
+    assert violations(glue_table_projection, TABLE, pending) == []
+    known = {**pending, "storageDescriptor": {"location": "s3://b/inventory/AWS:Tag/"}}
+    assert "storage.location.template" in violations(glue_table_projection, TABLE, known)[0]
