@@ -39,3 +39,4 @@ bench: setup
 	$(PY) benchmarks/plan_bench.py
 	$(PY) benchmarks/policy_bench.py
 	$(PY) benchmarks/check_bench.py
+	$(PY) benchmarks/report_bench.py

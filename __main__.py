@@ -18,7 +18,13 @@ from components.operator_access import OperatorAccess, OperatorAccessArgs
 from components.partition import current_partition, require_same_partition
 from components.patch_buckets import patching_buckets
 from components.patching import PatchManagement, PatchManagementArgs
-from components.reporting import InventoryReporting, InventoryReportingArgs
+from components.report_catalog import ReportingCatalog, ReportingCatalogArgs
+from components.reporting import (
+    InventoryReporting,
+    InventoryReportingArgs,
+    InventorySyncs,
+    InventorySyncsArgs,
+)
 from components.zones import choose_zones
 
 config = load_stack_config()
@@ -120,17 +126,50 @@ fleet = WorkloadFleet(
 )
 
 reporting = None
-if config.inventory.resource_data_sync:
+report_syncs = None
+report_catalog = None
+account_id = aws.get_caller_identity().account_id
+sync_regions = config.sync_regions(region)
+if config.reporting_central:
     reporting = InventoryReporting(
         "reporting",
         InventoryReportingArgs(
             sync_name=config.sync_name,
             region=region,
-            account_id=aws.get_caller_identity().account_id,
+            account_id=account_id,
             retention_days=config.inventory.log_retention_days,
             protect=config.inventory.protect_log_bucket,
             partition=partition,
             tags=tags,
+            prefix=config.reporting.prefix,
+            source_accounts=config.reporting.source_accounts,
+            sync_regions=sync_regions,
+        ),
+    )
+    report_catalog = ReportingCatalog(
+        "reporting-catalog",
+        ReportingCatalogArgs(
+            bucket_name=reporting.bucket_name,
+            prefix=config.reporting.prefix,
+            database=config.reporting.database,
+            workgroup=config.sync_name,
+            accounts=[account_id, *config.reporting.source_accounts],
+            regions=sorted({region, *sync_regions, *config.reporting.regions}),
+            bytes_scanned_cutoff=config.reporting.bytes_scanned_cutoff,
+            results_retention_days=config.reporting.results_retention_days,
+            tags=tags,
+        ),
+    )
+elif config.reporting.destination_bucket and config.reporting.destination_region:
+    report_syncs = InventorySyncs(
+        "reporting-syncs",
+        InventorySyncsArgs(
+            sync_name=config.sync_name,
+            region=region,
+            destination_bucket=config.reporting.destination_bucket,
+            destination_region=config.reporting.destination_region,
+            sync_regions=sync_regions,
+            prefix=config.reporting.prefix,
         ),
     )
 
@@ -162,7 +201,7 @@ if config.patching.enabled:
                 emails=list(config.patching.alerts.emails),
                 instance_ids=fleet.instance_ids.apply(lambda ids: list(ids.values())),
                 association_ids=[inventory.association_id, patching.scan_association_id],
-                account_id=aws.get_caller_identity().account_id,
+                account_id=account_id,
                 partition=partition,
                 tags=tags,
             ),
@@ -171,7 +210,7 @@ if config.patching.enabled:
 operators = (
     OperatorAccess("operators", OperatorAccessArgs(
         region=region, path=config.iam_path, tags=tags,
-        account_id=aws.get_caller_identity().account_id, partition=partition.name,
+        account_id=account_id, partition=partition.name,
     ))
     if config.operator_policy
     else None
@@ -195,7 +234,11 @@ pulumi.export("associationName", inventory.association_name)
 pulumi.export("inventoryTargets", inventory.targets)
 pulumi.export("logBucketName", inventory.log_bucket_name)
 pulumi.export("inventorySyncBucketName", reporting.bucket_name if reporting else None)
-pulumi.export("resourceDataSyncName", reporting.sync_name if reporting else None)
+sync_owner = reporting or report_syncs
+pulumi.export("resourceDataSyncName", sync_owner.sync_name if sync_owner else None)
+pulumi.export("reportDatabaseName", report_catalog.database_name if report_catalog else None)
+pulumi.export("reportWorkgroupName", report_catalog.workgroup_name if report_catalog else None)
+pulumi.export("reportResultsBucketName", report_catalog.results_bucket_name if report_catalog else None)
 pulumi.export("operatorPolicyArn", operators.policy_arn if operators else None)
 pulumi.export("patchBaselineIds", patching.baseline_ids if patching else None)
 pulumi.export("patchGroups", patching.patch_groups if patching else None)

@@ -23,6 +23,9 @@ class PrivateBucketArgs:
     protect: bool = False
     # Extra bucket-policy statements, given the bucket ARN (e.g. a service's delivery rights).
     extra_statements: Callable[[str], list[Statement]] | None = None
+    # False for data rewritten in place and kept on purpose (the inventory sync: an unchanged
+    # instance's file is current however old it is): only noncurrent versions expire then.
+    expire_current_objects: bool = True
 
 
 def tls_only_statement(bucket_arn: str) -> Statement:
@@ -98,18 +101,21 @@ def private_bucket(
         ),
         child,
     )
+    expiration = (
+        aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=args.retention_days)
+        if args.expire_current_objects
+        else None
+    )
     aws.s3.BucketLifecycleConfiguration(
         f"{name}-lifecycle",
         aws.s3.BucketLifecycleConfigurationArgs(
             bucket=bucket.id,
             rules=[
                 aws.s3.BucketLifecycleConfigurationRuleArgs(
-                    id="expire-objects",
+                    id="expire-objects" if args.expire_current_objects else "expire-noncurrent-versions",
                     status="Enabled",
                     filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
-                        days=args.retention_days
-                    ),
+                    expiration=expiration,
                     noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
                         noncurrent_days=7
                     ),

@@ -370,6 +370,96 @@ class PatchingConfig(_Model):
         return validate_schedule(value)
 
 
+# Resource Data Sync limits (lab facts §4; SSM user guide "Walkthrough: Use resource data sync
+# to aggregate inventory data"): at most 5 syncs per account, one per account and region.
+MAX_SYNCS_PER_ACCOUNT = 5
+# Athena API reference, WorkGroupConfiguration.BytesScannedCutoffPerQuery: minimum 10000000.
+MIN_BYTES_SCANNED_CUTOFF = 10_000_000
+
+
+def _known_region(value: str) -> str:
+    if value not in KNOWN_REGIONS:
+        raise ValueError(f"unknown region {value!r}{_close(value, KNOWN_REGIONS)}")
+    return value
+
+
+RegionName = Annotated[str, AfterValidator(_known_region)]
+AccountId = Annotated[str, StringConstraints(pattern=r"^\d{12}$")]
+
+
+class ReportingConfig(_Model):
+    """Fleet-wide reporting (docs/reporting.md): a *central* stack owns the sync bucket, the
+    Glue catalog and the Athena workgroup; any stack may *send* its account's inventory there
+    with one Resource Data Sync per region."""
+
+    central: bool = False
+    # Accounts whose syncs the central bucket accepts (each under its own accountid= prefix).
+    source_accounts: list[AccountId] = Field(default_factory=list)
+    # Regions the catalog projects besides this stack's sync regions (where sources sync from).
+    regions: list[RegionName] = Field(default_factory=list)
+    # Regions this stack syncs from (one sync each); unset: the stack's own region.
+    sync_regions: list[RegionName] | None = None
+    # A sending stack's destination: the central stack's bucket and its region.
+    destination_bucket: BucketName | None = None
+    destination_region: RegionName | None = None
+    prefix: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$")] = "inventory"
+    # Glue database names: lowercase letters, digits and underscores (Athena table naming).
+    database: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,255}$")] = "ssm_inventory"
+    bytes_scanned_cutoff: Annotated[int, Field(ge=MIN_BYTES_SCANNED_CUTOFF)] = 10 * 1024**3
+    results_retention_days: Annotated[int, Field(ge=1, le=3650)] = 30
+
+    @field_validator("source_accounts", "regions")
+    @classmethod
+    def _listed_once(cls, value: list[str]) -> list[str]:
+        twice = sorted({v for v in value if value.count(v) > 1})
+        if twice:
+            raise ValueError(f"lists {', '.join(twice)} more than once")
+        return value
+
+    @field_validator("sync_regions")
+    @classmethod
+    def _one_sync_per_region(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return value
+        twice = sorted({v for v in value if value.count(v) > 1})
+        if twice:
+            raise ValueError(
+                f"lists {', '.join(twice)} more than once: Systems Manager allows one Resource "
+                "Data Sync per account and region"
+            )
+        if len(value) > MAX_SYNCS_PER_ACCOUNT:
+            raise ValueError(
+                f"lists {len(value)} regions: Systems Manager allows at most "
+                f"{MAX_SYNCS_PER_ACCOUNT} Resource Data Syncs per account"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _central_or_sender(self) -> ReportingConfig:
+        if self.central and self.destination_bucket:
+            raise ValueError(
+                "destinationBucket is for sending stacks; a central stack (central: true) syncs "
+                "into its own bucket"
+            )
+        if self.source_accounts and not self.central:
+            raise ValueError("sourceAccounts needs central: true (only the central bucket accepts them)")
+        if (self.destination_bucket is None) != (self.destination_region is None):
+            raise ValueError("destinationBucket and destinationRegion go together")
+        if self.sync_regions and not (self.central or self.destination_bucket):
+            raise ValueError("syncRegions needs central: true or a destinationBucket to sync to")
+        return self
+
+    @property
+    def sends(self) -> bool:
+        return self.central or self.destination_bucket is not None
+
+    def syncs(self, stack_region: str) -> list[str]:
+        """The regions this stack creates a sync in (the stack's own region by default)."""
+        if not self.sends:
+            return []
+        return list(self.sync_regions) if self.sync_regions is not None else [stack_region]
+
+
 class StackConfig(_Model):
     workload: Annotated[str, StringConstraints(pattern=WORKLOAD_PATTERN)]
     environment_tag: Annotated[TAG_VALUE, StringConstraints(min_length=1)] = "OELabIPM"
@@ -383,6 +473,7 @@ class StackConfig(_Model):
     fleet: list[FleetGroup] = Field(default_factory=_default_fleet)
     inventory: InventoryConfig = InventoryConfig()
     patching: PatchingConfig = PatchingConfig()
+    reporting: ReportingConfig = ReportingConfig()
     tags: dict[TAG_KEY, TAG_VALUE] = Field(default_factory=dict)
     # A read-only IAM policy for operators (what `fleetctl check` needs); grants nothing
     # until attached.
@@ -391,6 +482,28 @@ class StackConfig(_Model):
     permissions_boundary: Annotated[
         str | None, StringConstraints(pattern=r"^arn:aws[a-z\-]*:iam::(aws|\d{12}):policy/.+$")
     ] = None
+
+    @model_validator(mode="after")
+    def _one_sync_destination(self) -> StackConfig:
+        if self.inventory.resource_data_sync and self.reporting.destination_bucket:
+            raise ValueError(
+                "inventory.resourceDataSync already syncs this account and region into this "
+                "stack's bucket and reporting.destinationBucket would add a second sync there "
+                "(one per account and region); use one of them"
+            )
+        return self
+
+    @property
+    def reporting_central(self) -> bool:
+        """This stack owns the report bucket and catalog (``inventory.resourceDataSync`` is the
+        original spelling of ``reporting.central``)."""
+        return self.reporting.central or self.inventory.resource_data_sync
+
+    def sync_regions(self, stack_region: str) -> list[str]:
+        """Regions this stack creates a Resource Data Sync in (one each)."""
+        if self.inventory.resource_data_sync and not self.reporting.sends:
+            return [stack_region]
+        return self.reporting.syncs(stack_region)
 
     @property
     def sync_name(self) -> str:
@@ -470,7 +583,7 @@ _PROGRAM_TAG_KEYS = {
 # Keys whose raw config value is JSON (lists and objects), and the shape a person should write.
 _STRUCTURED_KEYS = {
     "endpoints": list, "fleet": list, "inventory": dict, "patching": dict, "tags": dict,
-    "s3EndpointAllowedBuckets": list,
+    "s3EndpointAllowedBuckets": list, "reporting": dict,
 }
 _EXPECTED_SHAPE = {
     "endpoints": "a list of service names like [ssm, ec2messages]",
@@ -479,6 +592,7 @@ _EXPECTED_SHAPE = {
     "tags": "a map of tag keys to values like {Owner: platform-team}",
     "s3EndpointAllowedBuckets": "a list of bucket names like [app-data, reports.example.com]",
     "patching": "an object like {enabled: true, scanSchedule: rate(1 day)}",
+    "reporting": "an object like {central: true, sourceAccounts: ['111122223333']}",
 }
 
 
@@ -492,6 +606,9 @@ _PATTERN_HINTS = {
     f"letter or digit, like Test or Prod (it names the Resource Data Sync {SYNC_NAME_PREFIX}"
     f"<workload>, at most {SYNC_NAME_MAX} characters, and the instances' Name tags)",
     "environmentTag": "must be a tag value: letters, digits, spaces and _ . : / = + - @",
+    "sourceAccounts": "must be a 12-digit AWS account ID like 111122223333",
+    "prefix": "must be 1 to 64 letters, digits, '_' or '-' (an S3 key prefix without '/')",
+    "database": "must be 1 to 255 lowercase letters, digits or '_' (Glue/Athena database name)",
     "patchGroup": "must be a tag value: letters, digits, spaces and _ . : / = + - @",
     "roles": "must be a fleet role: a letter then up to 31 letters or digits, like WebServer",
     "maxConcurrency": "must be a number of instances like 1 or 10, or a percentage from 1% to "

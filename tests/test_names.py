@@ -98,7 +98,7 @@ def test_association_names_fit(longest: Recording) -> None:
 
 def test_bucket_names_fit(longest: Recording) -> None:
     buckets = longest.by_type("aws:s3/bucket:Bucket")
-    assert len(buckets) == 2  # execution logs and the sync bucket
+    assert len(buckets) == 3  # execution logs, the sync bucket and the Athena results bucket
     for bucket in buckets:
         assert "bucket" not in bucket.inputs  # autonamed from the logical name
         assert bucket_name_problem(bucket.outputs["bucket"]) is None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pulumi_policy import Policy
 
-from . import autoscaling, compute, iam, inventory, network, patching, s3, tags
+from . import autoscaling, compute, iam, inventory, network, patching, reporting, s3, tags
 from ._base import PACK_NAME
 
 POLICIES: list[Policy] = [
@@ -20,6 +20,7 @@ POLICIES: list[Policy] = [
     *autoscaling.POLICIES,
     *s3.POLICIES,
     *patching.POLICIES,
+    *reporting.POLICIES,
 ]
 
 __all__ = ["PACK_NAME", "POLICIES"]
