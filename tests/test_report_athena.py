@@ -1,11 +1,15 @@
 """`fleetctl report run` through Athena, every call stubbed with botocore's Stubber:
 start in the workgroup, poll until done, page the results (header row once), failure and
 cancellation (Athena API reference: StartQueryExecution, GetQueryExecution,
-GetQueryResults, StopQueryExecution)."""
+GetQueryResults, StopQueryExecution); then the real CLI, against moto and as a whole process
+against a local endpoint."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -16,6 +20,7 @@ from components.named_queries import load_queries
 from fleetctl.cli import main
 from fleetctl.report import athena as athena_mod
 from fleetctl.report.athena import ReportError, run_query
+from tests.ops.ops_server import REPO, FakeAws, clean_env
 
 QID = "11111111-2222-3333-4444-555555555555"
 
@@ -159,3 +164,36 @@ def test_the_real_cli_against_moto(
     assert doc["query_id"] == query_id
     assert "INTERVAL '48' HOUR" in execution["Query"]
     assert execution["QueryExecutionContext"]["Database"] == "ssm_inventory"
+
+
+def test_the_real_cli_process_against_a_local_endpoint(tmp_path: Path) -> None:
+    """``fleetctl report run`` as a whole process, its Athena client pointed at a local HTTP
+    endpoint through ``AWS_ENDPOINT_URL_ATHENA`` (the JSON 1.1 protocol on the wire, botocore's
+    retries included): a throttled start is retried, the query is polled until it succeeds,
+    and both result pages are read."""
+    with FakeAws() as fake:
+        fake.add("StartQueryExecution", (400, "ThrottlingException", "Rate exceeded"))
+        fake.add("StartQueryExecution", {"QueryExecutionId": QID})
+        fake.add("GetQueryExecution", _state("RUNNING"))
+        fake.add("GetQueryExecution", _state("SUCCEEDED", scanned=2 * 1024 * 1024))
+        fake.add("GetQueryResults", _page([["a", "b"], ["1", "2"]], token="next"))
+        fake.add("GetQueryResults", _page([["3", "4"]]))
+        env = clean_env(tmp_path, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+                        AWS_ENDPOINT_URL_ATHENA=fake.url)
+        proc = subprocess.run(
+            [sys.executable, "-m", "fleetctl", "report", "run", "stale_inventory",
+             "--workgroup", "wg", "--database", "db", "--region", "eu-west-1",
+             "--param", "hours=48", "--json"],
+            cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False)
+        requests = list(fake.requests)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["rows"] == [{"a": "1", "b": "2"}, {"a": "3", "b": "4"}]
+    assert [op for op, _ in requests] == [
+        "StartQueryExecution", "StartQueryExecution", "GetQueryExecution", "GetQueryExecution",
+        "GetQueryResults", "GetQueryResults"]
+    start = requests[1][1]
+    assert start["WorkGroup"] == "wg"
+    assert start["QueryExecutionContext"] == {"Database": "db"}
+    assert "INTERVAL '48' HOUR" in start["QueryString"]
+    assert requests[-1][1].get("NextToken") == "next"

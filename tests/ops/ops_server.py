@@ -1,5 +1,5 @@
-"""A tiny local AWS endpoint for end-to-end tests: SSM (JSON 1.1 protocol, dispatched on
-``X-Amz-Target``) and EC2 ``DescribeInstances`` (query protocol, XML). Responses are queued
+"""A tiny local AWS endpoint for end-to-end tests: SSM and Athena (JSON 1.1 protocol,
+dispatched on ``X-Amz-Target``) and EC2 ``DescribeInstances`` (query protocol, XML). Responses are queued
 per operation; an entry may be an error ``(status, code, message)``. Every request is
 recorded so tests can assert on retries and parameters."""
 
@@ -79,7 +79,7 @@ class FakeAws:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 target = self.headers.get("X-Amz-Target", "")
-                if target.startswith("AmazonSSM."):
+                if target.startswith(("AmazonSSM.", "AmazonAthena.")):
                     op, params = target.split(".", 1)[1], json.loads(body or b"{}")
                     kind = "json"
                 else:
