@@ -4,9 +4,9 @@ One place for the columns: the Glue catalog (components/report_catalog.py), the 
 runner (fleetctl/report/local.py) and the tests read these definitions.
 
 Columns are the attributes of "Metadata collected by inventory" (SSM user guide,
-sysman-inventory-schema.html) for the AWS: types it lists; AWS:PatchSummary, AWS:ComplianceItem
-and AWS:ComplianceSummary as Patch Manager and Compliance write them ("Walkthrough: Use
-resource data sync to aggregate inventory data", the sync's JSON). Every record the sync
+sysman-inventory-schema.html; the page's source is awsdocs' ``sysman-inventory-schema.md``),
+every attribute of each type in the page's order, optional ones included
+(tests/test_inventory_schema.py pins them). Every record the sync
 writes also carries ``resourceId``, ``captureTime`` and ``schemaVersion``.
 
 The sync layout (lab facts §4): ``<prefix>/<type>/accountid=<id>/region=<r>/
@@ -58,8 +58,9 @@ INVENTORY_TABLES = (
     )),
     InventoryTable(
         "AWS:InstanceInformation",
-        ("AgentType", "AgentVersion", "ComputerName", "InstanceId", "IpAddress", "PlatformName",
-         "PlatformType", "PlatformVersion", "ResourceType", "AgentStatus", "InstanceStatus"),
+        ("AgentType", "AgentVersion", "ComputerName", "IamRole", "InstanceId", "IpAddress",
+         "PlatformName", "PlatformType", "PlatformVersion", "ResourceType", "AgentStatus",
+         "InstanceStatus"),
         renamed={"instanceresourcetype": "ResourceType"},
     ),
     InventoryTable("AWS:Network", (
@@ -68,14 +69,17 @@ INVENTORY_TABLES = (
     InventoryTable("AWS:Tag", ("Key", "Value")),
     InventoryTable("AWS:PatchSummary", (
         "PatchGroup", "BaselineId", "SnapshotId", "OwnerInformation", "InstalledCount",
-        "InstalledOtherCount", "InstalledPendingRebootCount", "InstalledRejectedCount",
-        "NotApplicableCount", "MissingCount", "FailedCount", "OperationType",
-        "OperationStartTime", "OperationEndTime", "RebootOption",
+        "InstalledPendingRebootCount", "InstalledOtherCount", "InstalledRejectedCount",
+        "NotApplicableCount", "UnreportedNotApplicableCount", "MissingCount", "FailedCount",
+        "OperationType", "OperationStartTime", "OperationEndTime", "InstallOverrideList",
+        "RebootOption", "LastNoRebootInstallOperationTime", "ExecutionId", "NonCompliantSeverity",
+        "SecurityNonCompliantCount", "CriticalNonCompliantCount", "OtherNonCompliantCount",
     )),
     InventoryTable("AWS:ComplianceItem", (
         "ComplianceType", "ExecutionId", "ExecutionType", "ExecutionTime", "Id", "Title",
         "Status", "Severity", "DocumentName", "DocumentVersion", "Classification",
         "PatchBaselineId", "PatchSeverity", "PatchState", "PatchGroup", "InstalledTime",
+        "InstallOverrideList", "DetailedText", "DetailedLink", "CVEIds",
     )),
     InventoryTable("AWS:ComplianceSummary", (
         "ComplianceType", "PatchGroup", "PatchBaselineId", "Status", "OverallSeverity",
