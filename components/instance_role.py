@@ -19,22 +19,6 @@ SSM_CORE_POLICY_NAME = "AmazonSSMManagedInstanceCore"
 SSM_CORE_POLICY = COMMERCIAL.aws_managed_policy(SSM_CORE_POLICY_NAME)
 
 
-def ec2_trust_policy(partition: Partition) -> str:
-    """Lets EC2 (``ec2.amazonaws.com`` in aws and aws-us-gov) assume the role."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": partition.service_principal("ec2")},
-                    "Action": "sts:AssumeRole",
-                }
-            ],
-        }
-    )
-
-
 @dataclass
 class InstanceRoleArgs:
     tags: dict[str, str]
@@ -105,7 +89,7 @@ class InstanceRole(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{name}-role",
             aws.iam.RoleArgs(
-                assume_role_policy=ec2_trust_policy(args.partition),
+                assume_role_policy=args.partition.trust_policy("ec2"),
                 description="ManagedInstancesRole: lets EC2 instances register with Systems Manager",
                 path=args.path,
                 permissions_boundary=args.permissions_boundary,

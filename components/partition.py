@@ -12,6 +12,7 @@ their images, SSM buckets and endpoint services are not verified here.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import pulumi_aws as aws
@@ -30,6 +31,17 @@ class Partition:
     def service_principal(self, service: str) -> str:
         """``ec2`` -> ``ec2.amazonaws.com`` (an IAM trust policy's service principal)."""
         return f"{service}.{self.dns_suffix}"
+
+    def trust_policy(self, service: str) -> str:
+        """An IAM role trust policy letting only ``service`` (``ec2``, ``ssm``) assume the role."""
+        return json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Effect": "Allow",
+                "Principal": {"Service": self.service_principal(service)},
+                "Action": "sts:AssumeRole",
+            }],
+        })
 
     def endpoint_service(self, region: str, service: str) -> str:
         """``ssm`` -> ``com.amazonaws.us-east-1.ssm`` (a VPC endpoint's service name)."""

@@ -20,7 +20,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -118,18 +117,6 @@ def approval_rules(
         )
         for tier in BASELINE_RULES[operating_system]
     ]
-
-
-def maintenance_window_trust_policy(partition: Partition) -> str:
-    """Only Systems Manager may assume the maintenance window's service role."""
-    return json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow",
-            "Principal": {"Service": partition.service_principal("ssm")},
-            "Action": "sts:AssumeRole",
-        }],
-    })
 
 
 @dataclass
@@ -233,7 +220,8 @@ class PatchManagement(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{name}-window-role",
             aws.iam.RoleArgs(
-                assume_role_policy=maintenance_window_trust_policy(args.partition),
+                # Only Systems Manager may assume the maintenance window's service role.
+                assume_role_policy=args.partition.trust_policy("ssm"),
                 description="Runs the patch install maintenance window's tasks",
                 path=args.iam_path,
                 permissions_boundary=args.permissions_boundary,
