@@ -119,6 +119,11 @@ def _bucket_name(value: str) -> str:
 BucketName = Annotated[str, AfterValidator(_bucket_name)]
 
 
+def _repeated(values: list[str]) -> list[str]:
+    """The values a list holds more than once, sorted (for "lists X more than once")."""
+    return sorted({v for v in values if values.count(v) > 1})
+
+
 class ConfigError(pulumi.RunError):
     """Invalid stack config; the message names every bad key and what is allowed.
 
@@ -346,7 +351,7 @@ class AlertsConfig(_Model):
     @field_validator("emails")
     @classmethod
     def _emails_once(cls, value: list[str]) -> list[str]:
-        twice = sorted({e for e in value if value.count(e) > 1})
+        twice = _repeated(value)
         if twice:
             raise ValueError(f"lists {', '.join(twice)} more than once")
         return value
@@ -411,7 +416,7 @@ class ReportingConfig(_Model):
     @field_validator("source_accounts", "regions")
     @classmethod
     def _listed_once(cls, value: list[str]) -> list[str]:
-        twice = sorted({v for v in value if value.count(v) > 1})
+        twice = _repeated(value)
         if twice:
             raise ValueError(f"lists {', '.join(twice)} more than once")
         return value
@@ -421,7 +426,7 @@ class ReportingConfig(_Model):
     def _one_sync_per_region(cls, value: list[str] | None) -> list[str] | None:
         if value is None:
             return value
-        twice = sorted({v for v in value if value.count(v) > 1})
+        twice = _repeated(value)
         if twice:
             raise ValueError(
                 f"lists {', '.join(twice)} more than once: Systems Manager allows one Resource "
@@ -541,7 +546,7 @@ class StackConfig(_Model):
     @field_validator("s3_endpoint_allowed_buckets")
     @classmethod
     def _buckets_once(cls, value: list[str]) -> list[str]:
-        twice = sorted({name for name in value if value.count(name) > 1})
+        twice = _repeated(value)
         if twice:
             raise ValueError(f"lists bucket {', '.join(twice)} more than once")
         return value
@@ -560,7 +565,7 @@ class StackConfig(_Model):
     @classmethod
     def _unique_roles(cls, fleet: list[FleetGroup]) -> list[FleetGroup]:
         roles = [group.role for group in fleet]
-        duplicates = sorted({r for r in roles if roles.count(r) > 1})
+        duplicates = _repeated(roles)
         if duplicates:
             raise ValueError(f"lists role {', '.join(duplicates)} more than once")
         short = [group.short_role for group in fleet]
