@@ -14,7 +14,7 @@ from components.fleet import WorkloadFleet, WorkloadFleetArgs
 from components.instance_role import InstanceRole, InstanceRoleArgs
 from components.inventory import InventoryCollection, InventoryCollectionArgs
 from components.network import Network, NetworkArgs
-from components.operator_access import OperatorAccess, OperatorAccessArgs
+from components.operator_access import ComplianceWriterAccess, OperatorAccess, OperatorAccessArgs
 from components.partition import current_partition, require_same_partition
 from components.patch_buckets import patching_buckets
 from components.patching import PatchManagement, PatchManagementArgs
@@ -215,6 +215,16 @@ operators = (
     if config.operator_policy
     else None
 )
+# `fleetctl compliance evaluate --put`'s one write, in a policy of its own (attach it next to
+# the read-only one to whoever writes the verdicts).
+compliance_writers = (
+    ComplianceWriterAccess("compliance", OperatorAccessArgs(
+        region=region, path=config.iam_path, tags=tags,
+        account_id=account_id, partition=partition.name,
+    ))
+    if config.compliance_writer_policy
+    else None
+)
 
 pulumi.export("vpcId", network.vpc_id)
 pulumi.export("privateSubnetIds", network.private_subnet_ids)
@@ -240,6 +250,7 @@ pulumi.export("reportDatabaseName", report_catalog.database_name if report_catal
 pulumi.export("reportWorkgroupName", report_catalog.workgroup_name if report_catalog else None)
 pulumi.export("reportResultsBucketName", report_catalog.results_bucket_name if report_catalog else None)
 pulumi.export("operatorPolicyArn", operators.policy_arn if operators else None)
+pulumi.export("complianceWriterPolicyArn", compliance_writers.policy_arn if compliance_writers else None)
 pulumi.export("patchBaselineIds", patching.baseline_ids if patching else None)
 pulumi.export("patchGroups", patching.patch_groups if patching else None)
 pulumi.export("patchScanAssociationId", patching.scan_association_id if patching else None)

@@ -483,6 +483,9 @@ class StackConfig(_Model):
     # A read-only IAM policy for operators (what `fleetctl check` needs); grants nothing
     # until attached.
     operator_policy: bool = True
+    # A separate policy allowing only what `fleetctl compliance evaluate --put` writes
+    # (ssm:PutComplianceItems on this account's nodes in the region); off unless asked for.
+    compliance_writer_policy: bool = False
     iam_path: Annotated[str, StringConstraints(pattern=r"^/([\w+=,.@\-]+/)*$", max_length=512)] = "/"
     permissions_boundary: Annotated[
         str | None, StringConstraints(pattern=r"^arn:aws[a-z\-]*:iam::(aws|\d{12}):policy/.+$")

@@ -1,10 +1,14 @@
-"""Operator access: a read-only IAM policy for the people who check the fleet.
+"""Operator access: a read-only IAM policy for the people who check the fleet, and an
+optional, separate one for those who also write the software policy's verdicts.
 
-The seed's "more restrictive permissions" for users: exactly what ``fleetctl check`` and
-``fleetctl inventory query`` call (registration, association status, inventory, compliance,
-the console output of instances whose agent failed to install), nothing that changes
-anything, limited to the stack's region, and to this account's ARNs where the action allows
-resource-level permissions.
+The seed's "more restrictive permissions" for users: exactly what ``fleetctl check``,
+``fleetctl inventory query`` and ``fleetctl compliance evaluate|report`` call (registration,
+association status, inventory, compliance, the console output of instances whose agent
+failed to install), nothing that changes anything, limited to the stack's region, and to
+this account's ARNs where the action allows resource-level permissions.
+
+``fleetctl compliance evaluate --put`` writes compliance items: that one write lives in its
+own policy (``complianceWriterPolicy``), attached only to whoever runs it.
 """
 
 from __future__ import annotations
@@ -39,6 +43,28 @@ INSTANCE_READ_ACTIONS = ("ssm:DescribeInstanceAssociationsStatus", "ec2:GetConso
 
 FLEET_READ_ACTIONS = UNSCOPED_READ_ACTIONS + ASSOCIATION_READ_ACTIONS + INSTANCE_READ_ACTIONS
 
+# What `fleetctl compliance evaluate` reads (the fleet, its AWS:Application inventory) and
+# `fleetctl compliance report` lists (summaries and items of every compliance type): all
+# read-only, all in UNSCOPED_READ_ACTIONS above.
+COMPLIANCE_READ_ACTIONS = (
+    "ssm:DescribeInstanceInformation",
+    "ssm:GetInventory",
+    "ssm:ListResourceComplianceSummaries",
+    "ssm:ListComplianceItems",
+)
+# What `--put` adds. Resource types instance and managed-instance (Service Authorization
+# Reference, Systems Manager: PutComplianceItems, Write): this account's nodes in the region.
+COMPLIANCE_WRITE_ACTIONS = ("ssm:PutComplianceItems",)
+
+
+def compliance_target_arns(region: str, account_id: str, partition: str = "aws") -> list[str]:
+    """The nodes PutComplianceItems may write to: this account's EC2 instances and hybrid
+    managed nodes in ``region``."""
+    return [
+        f"arn:{partition}:ec2:{region}:{account_id}:instance/*",
+        f"arn:{partition}:ssm:{region}:{account_id}:managed-instance/*",
+    ]
+
 
 @dataclass
 class OperatorAccessArgs:
@@ -70,6 +96,21 @@ def fleet_read_policy(region: str, account_id: str, partition: str = "aws") -> s
     )
 
 
+def compliance_writer_policy(region: str, account_id: str, partition: str = "aws") -> str:
+    """Only ``ssm:PutComplianceItems`` on this account's nodes in ``region``: attached next
+    to the read-only policy, it lets ``fleetctl compliance evaluate --put`` write verdicts."""
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "PutComplianceItems",
+            "Effect": "Allow",
+            "Action": list(COMPLIANCE_WRITE_ACTIONS),
+            "Resource": compliance_target_arns(region, account_id, partition),
+            "Condition": {"StringEquals": {"aws:RequestedRegion": region}},
+        }],
+    })
+
+
 class OperatorAccess(pulumi.ComponentResource):
     policy_arn: pulumi.Output[str]
 
@@ -84,6 +125,30 @@ class OperatorAccess(pulumi.ComponentResource):
                 "association, inventory and compliance (fleetctl check)",
                 path=args.path,
                 policy=fleet_read_policy(args.region, args.account_id, args.partition),
+                tags=args.tags,
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
+        self.policy_arn = policy.arn
+        self.register_outputs({"policyArn": self.policy_arn})
+
+
+class ComplianceWriterAccess(pulumi.ComponentResource):
+    """``complianceWriterPolicy``: the write of ``fleetctl compliance evaluate --put``."""
+
+    policy_arn: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: OperatorAccessArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("ssm-inventory:iam:ComplianceWriterAccess", name, None, opts)
+        policy = aws.iam.Policy(
+            f"{name}-writer",
+            aws.iam.PolicyArgs(
+                description="Writes compliance items (fleetctl compliance evaluate --put); "
+                "attach together with the read-only operator policy",
+                path=args.path,
+                policy=compliance_writer_policy(args.region, args.account_id, args.partition),
                 tags=args.tags,
             ),
             pulumi.ResourceOptions(parent=self),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import runpy
 import sys
@@ -120,7 +121,31 @@ def _plain(value: Any) -> Any:
         return UNKNOWN
     if isinstance(value, pulumi.Resource):
         return None
+    if isinstance(value, pulumi.Asset | pulumi.Archive):
+        return _asset_summary(value)
     return str(value)
+
+
+def _asset_bytes(asset: pulumi.Asset | pulumi.Archive) -> bytes:
+    if isinstance(asset, pulumi.StringAsset):
+        return asset.text.encode()
+    if isinstance(asset, pulumi.FileAsset | pulumi.FileArchive):
+        path = Path(asset.path)
+        return path.read_bytes() if path.is_file() else asset.path.encode()
+    if isinstance(asset, pulumi.AssetArchive):
+        return repr(_asset_summary(asset)).encode()
+    return str(getattr(asset, "uri", "")).encode()
+
+
+def _asset_summary(asset: pulumi.Asset | pulumi.Archive) -> dict[str, Any]:
+    """An asset or archive (a Lambda function's code) as a plan can show it and compare it
+    between runs: its entries' names and a digest of their contents, not an object repr."""
+    if isinstance(asset, pulumi.AssetArchive):
+        digest = hashlib.sha256()
+        for name in sorted(asset.assets):
+            digest.update(name.encode() + b"\0" + _asset_bytes(asset.assets[name]) + b"\0")
+        return {"archive": {"entries": len(asset.assets), "sha256": digest.hexdigest()}}
+    return {"asset": {"sha256": hashlib.sha256(_asset_bytes(asset)).hexdigest()}}
 
 
 class _InputCapture(pulumi.runtime.Mocks):

@@ -279,6 +279,16 @@ class AwsMocks(pulumi.runtime.Mocks):
             rule = inputs.get("name") or f"{name}-{_digest(name, length=7)}"
             state.update(name=rule, arn=f"{arn}:events:{region}:{account}:rule/{rule}")
             resource_id = rule
+        elif typ == "aws:lambda/function:Function":
+            function = inputs.get("name") or f"{name}-{_digest(name, length=7)}"
+            state.update(name=function, arn=f"{arn}:lambda:{region}:{account}:function:{function}",
+                         invokeArn=f"{arn}:apigateway:{region}:lambda:path/2015-03-31/functions/"
+                                   f"{arn}:lambda:{region}:{account}:function:{function}/invocations")
+            resource_id = function
+        elif typ == "aws:cloudwatch/logGroup:LogGroup":
+            group = inputs.get("name") or f"{name}-{_digest(name, length=7)}"
+            state.update(name=group, arn=f"{arn}:logs:{region}:{account}:log-group:{group}")
+            resource_id = group
         elif typ == "aws:ssm/resourceDataSync:ResourceDataSync":
             resource_id = inputs.get("name", name)
         if "tags" in inputs and typ != "aws:autoscaling/group:Group":  # its tags are a list

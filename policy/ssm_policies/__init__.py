@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pulumi_policy import Policy
 
-from . import autoscaling, compute, iam, inventory, network, patching, reporting, s3, tags
+from . import autoscaling, compute, functions, iam, inventory, network, patching, reporting, s3, tags
 from ._base import PACK_NAME
 
 POLICIES: list[Policy] = [
@@ -21,6 +21,7 @@ POLICIES: list[Policy] = [
     *s3.POLICIES,
     *patching.POLICIES,
     *reporting.POLICIES,
+    *functions.POLICIES,
 ]
 
 __all__ = ["PACK_NAME", "POLICIES"]

@@ -27,7 +27,8 @@ STACK_POLICIES = {"instance-role-ssm-core", "private-subnet-ssm-endpoints",
                   "endpoint-sg-allows-https", "single-inventory-association",
                   "s3-bucket-hardening", "patch-group-baseline", "single-patch-scan-method",
                   "sns-eventbridge-topic-key", "s3-endpoint-allows-patching",
-                  "autoscaling-propagates-inventory-tags", "one-sync-per-account-region"}
+                  "autoscaling-propagates-inventory-tags", "one-sync-per-account-region",
+                  "lambda-log-group-retention", "lambda-role-no-wildcard-actions"}
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 SECRET_SIG = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
 TAGS = {"Environment": "OELabIPM", "Workload": "Test", "InstanceRole": "WebServer",
@@ -55,7 +56,7 @@ def pack() -> Iterator[PolicyPackServer]:
 def test_analyzer_info_describes_every_policy(pack: PolicyPackServer) -> None:
     info = pack.info()
     assert info.name == "ssm-fleet-guard" and info.supports_config
-    assert len(info.policies) == 30
+    assert len(info.policies) == 32
     for policy in info.policies:
         assert policy.description and policy.remediation_steps, policy.name
         assert policy.url.startswith("https://docs.aws.amazon.com/"), policy.name
