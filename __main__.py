@@ -4,6 +4,8 @@ Reads and validates the stack config, builds the components, exports the outputs
 stacks consume through stack references. Nothing is registered when the config is invalid.
 """
 
+import json
+
 import pulumi
 import pulumi_aws as aws
 
@@ -13,6 +15,7 @@ from components.endpoints import SsmEndpoints, SsmEndpointsArgs, empty_fleet_war
 from components.fleet import WorkloadFleet, WorkloadFleetArgs
 from components.instance_role import InstanceRole, InstanceRoleArgs
 from components.inventory import InventoryCollection, InventoryCollectionArgs
+from components.lambda_package import lambda_archive
 from components.network import Network, NetworkArgs
 from components.operator_access import ComplianceWriterAccess, OperatorAccess, OperatorAccessArgs
 from components.partition import current_partition, require_same_partition
@@ -25,7 +28,9 @@ from components.reporting import (
     InventorySyncs,
     InventorySyncsArgs,
 )
+from components.software_compliance import SoftwarePolicySchedule, SoftwarePolicyScheduleArgs
 from components.zones import choose_zones
+from fleetctl.compliance.rules import rules_to_json
 
 config = load_stack_config()
 region = aws.get_region().region
@@ -226,6 +231,26 @@ compliance_writers = (
     else None
 )
 
+# The software policy evaluated in AWS on its schedule (without one, `fleetctl compliance
+# evaluate` is the only evaluator): the repo's engine and this stack's rules, packaged.
+software_policy = (
+    SoftwarePolicySchedule("software-policy", SoftwarePolicyScheduleArgs(
+        workload=config.workload,
+        environment_tag=config.environment_tag,
+        schedule=config.software_policy.schedule,
+        code=lambda_archive(json.dumps(rules_to_json(config.software_rules()), indent=2)),
+        region=region,
+        account_id=account_id,
+        log_retention_days=config.inventory.log_retention_days,
+        tags=tags,
+        iam_path=config.iam_path,
+        permissions_boundary=config.permissions_boundary,
+        partition=partition,
+    ))
+    if config.software_policy and config.software_policy.schedule
+    else None
+)
+
 pulumi.export("vpcId", network.vpc_id)
 pulumi.export("privateSubnetIds", network.private_subnet_ids)
 pulumi.export("availabilityZones", network.availability_zones)
@@ -256,5 +281,8 @@ pulumi.export("patchGroups", patching.patch_groups if patching else None)
 pulumi.export("patchScanAssociationId", patching.scan_association_id if patching else None)
 pulumi.export("maintenanceWindowId", patching.maintenance_window_id if patching else None)
 pulumi.export("alertTopicArn", alerts.topic_arn if alerts else None)
+pulumi.export("softwarePolicyFunctionName", software_policy.function_name if software_policy else None)
+pulumi.export("softwarePolicyFunctionArn", software_policy.function_arn if software_policy else None)
+pulumi.export("softwarePolicyLogGroupName", software_policy.log_group_name if software_policy else None)
 pulumi.export("workload", config.workload)
 pulumi.export("environmentTag", config.environment_tag)

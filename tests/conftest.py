@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import keyword
 from typing import Any
 
 import pytest
@@ -27,7 +28,9 @@ def resource_class(type_token: str) -> type | None:
         return None
     module_path, class_name = rest.split(":")
     module_name = module_path.split("/")[0]
-    module = importlib.import_module(f"pulumi_aws.{module_name}")
+    # Modules named after a Python keyword take a trailing underscore (pulumi_aws.lambda_).
+    suffix = "_" if keyword.iskeyword(module_name) else ""
+    module = importlib.import_module(f"pulumi_aws.{module_name}{suffix}")
     return getattr(module, class_name, None)
 
 

@@ -32,6 +32,8 @@ from components.lambda_package import (
     package_files,
 )
 from components.software_compliance import HANDLER
+from fleetctl.compliance.model import Rule
+from fleetctl.compliance.rules import rules_to_json
 
 # The SDK a Lambda Python runtime provides (boto3 and what it imports).
 LAMBDA_RUNTIME_SDK = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
@@ -120,7 +122,17 @@ outside = sorted(
     if getattr(module, "__file__", None)
     and not module.__file__.startswith((package, sdk, *stdlib))
 )
+# The packaged engine judges the packaged policy: an agent too old on one node, not on another.
+from fleetctl.compliance.evaluate import evaluate
+from fleetctl.compliance.model import InstanceSoftware
+from fleetctl.compliance.rules import rules_from_json
+with open(f"{package}/software_policy.json") as policy:
+    rules = rules_from_json(json.load(policy))
+nodes = [InstanceSoftware(node, "Linux", "Amazon Linux", ({"Name": "amazon-ssm-agent", "Version": v},))
+         for node, v in (("i-old", "3.2.582.0"), ("i-new", "3.3.987.0"))]
+verdicts = {v.instance_id: [item.status for item in v.items] for v in evaluate(rules, nodes)}
 print(json.dumps({
+    "verdicts": verdicts,
     "modules": sorted(loaded),
     "outside": outside,
     "univers": sys.modules["univers"].__file__ if "univers" in sys.modules else None,
@@ -135,7 +147,8 @@ def isolated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     root = tmp_path_factory.mktemp("lambda")
     package, sdk = root / "package", root / "sdk"
     package.mkdir()
-    modules = _unpack(package, '{"rules": []}')
+    policy = [Rule("ssm-agent-minimum", "required", "amazon-ssm-agent", ">=3.3.40.0", ("Linux",), "HIGH")]
+    modules = _unpack(package, json.dumps(rules_to_json(policy)))
     _runtime_sdk(sdk)
     result = subprocess.run(
         [sys.executable, "-I", "-S", "-c", ISOLATED_IMPORT, str(package), str(sdk), HANDLER,
@@ -155,9 +168,11 @@ def test_packaged_engine_imports_without_the_program_around(isolated: dict[str, 
 
 
 def test_packaged_engine_brings_its_own_univers(isolated: dict[str, object]) -> None:
-    if not (REPO_ROOT / "fleetctl" / "compliance" / "versions.py").exists():
-        pytest.skip("the version ordering (fleetctl/compliance/versions.py) is not merged yet")
     assert str(isolated["univers"]).startswith(str(isolated["package"]))
+
+
+def test_packaged_engine_judges_the_packaged_policy(isolated: dict[str, object]) -> None:
+    assert isolated["verdicts"] == {"i-old": ["NON_COMPLIANT"], "i-new": ["COMPLIANT"]}
 
 
 def test_packaged_handler_is_the_one_the_function_names(isolated: dict[str, object]) -> None:

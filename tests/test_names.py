@@ -16,6 +16,9 @@ Limits and their sources:
   (EC2 API reference, CreateSecurityGroup GroupName and Description).
 - Tag values: up to 256 of letters, digits, spaces and _ . : / = + - @ (botocore ssm/iam
   TagValue shapes; the EC2 tag restrictions in the EC2 User Guide, "Tag restrictions").
+- Lambda function name: at most 64 characters of [a-zA-Z0-9-_] (Lambda API reference,
+  CreateFunction FunctionName; botocore lambda shape FunctionName), description at most 256;
+  log group name 1-512 of [.-_/#A-Za-z0-9] (botocore logs shape LogGroupName).
 - Autonamed resources: Pulumi appends "-" and a random suffix to the logical name (Pulumi docs,
   "Resource names", autonaming); the check allows 8 characters of suffix.
 """
@@ -64,6 +67,7 @@ def longest() -> Recording:
         overrides={
             "ssm-inventory:workload": LONGEST,
             "ssm-inventory:operatorPolicy": "true",
+            "ssm-inventory:complianceWriterPolicy": "true",
             "ssm-inventory:fleet": [{"role": LONGEST_ROLE, "count": 2, "os": "rhel-9"}],
             # Patching names things after the workload too (baselines, window, scan).
             "ssm-inventory:natGateway": True,
@@ -196,3 +200,14 @@ def test_patching_names_fit(longest: Recording) -> None:
     assert any(LONGEST in r.inputs["name"] for r in named)
     for rule in longest.by_type("aws:cloudwatch/eventRule:EventRule"):
         _autonamed(rule.name, 64)
+
+
+def test_software_policy_function_and_log_group_names_fit(longest: Recording) -> None:
+    [function] = longest.by_type("aws:lambda/function:Function")
+    name = function.inputs["name"]
+    assert re.fullmatch(r"[a-zA-Z0-9\-_]{1,64}", name), name
+    assert name.startswith(LONGEST[:20]) and name.endswith("-software-policy")
+    assert len(function.inputs["description"]) <= 256
+    [group] = longest.by_type("aws:cloudwatch/logGroup:LogGroup")
+    assert group.inputs["name"] == f"/aws/lambda/{name}"
+    assert re.fullmatch(r"[.\-_/#A-Za-z0-9]{1,512}", group.inputs["name"])

@@ -120,6 +120,7 @@ def test_service_principals(govcloud: tuple[Recording, RecordingMocks]) -> None:
     expected = {"ec2.amazonaws.com"}  # the instance role's trust policy
     if recording.stack == "prod":  # the Resource Data Sync's bucket policy
         expected.add("ssm.amazonaws.com")
+        expected.add("lambda.amazonaws.com")  # the software policy function's role
     assert principals == expected
 
 

@@ -291,3 +291,46 @@ def test_writer_flag_must_be_a_boolean() -> None:
                             "ssm-inventory:complianceWriterPolicy": "maybe"})
     assert "ssm-inventory:complianceWriterPolicy" in str(error.value)
     assert "boolean" in str(error.value)
+
+
+def test_prod_evaluates_its_policy_hourly_and_dev_only_from_the_cli(
+    dev: Recording, prod: Recording
+) -> None:
+    from components.lambda_package import package_files
+
+    assert not dev.by_type("ssm-inventory:compliance:SoftwarePolicySchedule")
+    assert not dev.by_type(FUNCTION)
+    assert dev.outputs.get("softwarePolicyFunctionName") is None
+    function = prod.one(FUNCTION, "software-policy-function")
+    assert function.inputs["name"] == "Prod-software-policy"
+    assert function.inputs["environment"]["variables"] == {
+        "FLEET_WORKLOAD": "Prod", "FLEET_ENVIRONMENT": "OELabIPM"}
+    assert prod.one(RULE, "software-policy-schedule").inputs["scheduleExpression"] == "rate(1 hour)"
+    assert prod.one(LOG_GROUP, "software-policy-logs").inputs["retentionInDays"] == 365
+    # The engine, univers and its dependencies, and the policy file.
+    assert function.inputs["code"]["archive"]["entries"] == len(package_files()) + 1
+    assert prod.outputs["softwarePolicyFunctionName"] == "Prod-software-policy"
+    assert prod.outputs["softwarePolicyFunctionArn"] == function.outputs["arn"]
+    assert prod.outputs["softwarePolicyLogGroupName"] == "/aws/lambda/Prod-software-policy"
+
+
+def test_the_stacks_rules_go_into_the_function(prod: Recording) -> None:
+    from fleetctl.mockrun import run_program
+
+    rules = [{"id": "ssm-agent-minimum", "kind": "required", "name": "amazon-ssm-agent",
+              "versions": ">=3.3.40.0", "platforms": ["Linux"], "severity": "CRITICAL"}]
+    other = run_program("prod", overrides={"softwarePolicy": {"schedule": "rate(1 hour)",
+                                                               "rules": rules}})
+    code = prod.one(FUNCTION, "software-policy-function").inputs["code"]["archive"]
+    changed = other.one(FUNCTION, "software-policy-function").inputs["code"]["archive"]
+    assert changed["entries"] == code["entries"] and changed["sha256"] != code["sha256"]
+
+
+def test_schedule_unset_means_no_function(prod: Recording) -> None:
+    from fleetctl.mockrun import run_program
+
+    rules = [{"id": "ssm-agent", "kind": "required", "name": "amazon-ssm-agent"}]
+    manual = run_program("prod", overrides={"softwarePolicy": {"rules": rules}})
+    assert not manual.by_type(FUNCTION)
+    assert {r.urn for r in manual.resources} == {
+        r.urn for r in prod.resources if "SoftwarePolicySchedule" not in r.urn}

@@ -55,8 +55,10 @@ def test_json_structure_is_what_the_program_builds(stack: str, request: pytest.F
     components = {r["name"]: r for r in resources if not r["custom"] and r["parent"]}
     core = {"network", "ssm-endpoints", "managed-instances", "fleet", "inventory", "operators"}
     assert core <= set(components)
-    # prod's optional Resource Data Sync and report catalog, patching (both stacks) and alerts (prod).
-    assert set(components) - core <= {"reporting", "reporting-catalog", "patching", "alerts"}
+    # prod's optional Resource Data Sync and report catalog, patching (both stacks), alerts and
+    # the scheduled software policy (prod).
+    assert set(components) - core <= {"reporting", "reporting-catalog", "patching", "alerts",
+                                      "software-policy"}
     assert all(c["parent"] == stack_entry["urn"] for c in components.values())
     instances = [r for r in resources if r["type"] == INSTANCE]
     assert len(instances) == 4
