@@ -10,7 +10,7 @@ import difflib
 import ipaddress
 import json
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 import pulumi
 from pulumi.runtime.config import CONFIG, get_config_env
@@ -31,8 +31,11 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from components.amis import SUPPORTED_OS
+from components.event_schedule import validate_event_schedule
 from components.schedule import validate_schedule
 from components.window_schedule import validate_timezone, validate_window_schedule
+from fleetctl.compliance import rules as policy_rules
+from fleetctl.compliance.model import Rule, RuleKind
 
 NAMESPACE = "ssm-inventory"
 
@@ -465,6 +468,64 @@ class ReportingConfig(_Model):
         return list(self.sync_regions) if self.sync_regions is not None else [stack_region]
 
 
+class SoftwareRule(_Model):
+    """One rule of ``softwarePolicy.rules``; the checks are fleetctl.compliance.rules' (the
+    Lambda function's policy file is checked by the same functions)."""
+
+    id: Annotated[str, AfterValidator(policy_rules.check_id)]
+    kind: Annotated[str, AfterValidator(policy_rules.check_kind)]
+    name: Annotated[str, AfterValidator(policy_rules.check_name)]
+    # Before ``versions``: the versions check reads which orderings the platforms use.
+    platforms: Annotated[list[str], AfterValidator(lambda v: list(policy_rules.check_platforms(v)))] = Field(
+        default_factory=list
+    )
+    versions: str | None = None
+    severity: Annotated[str, AfterValidator(policy_rules.check_severity)] = "MEDIUM"
+    title: Annotated[str | None, AfterValidator(lambda v: v and policy_rules.check_title(v))] = None
+
+    @field_validator("versions")
+    @classmethod
+    def _constraint(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        return policy_rules.check_versions(value, info.data.get("platforms") or ())
+
+    def to_rule(self) -> Rule:
+        return Rule(
+            id=self.id, kind=cast(RuleKind, self.kind), name=self.name, versions=self.versions,
+            platforms=tuple(self.platforms), severity=self.severity, title=self.title,
+        )
+
+
+class SoftwarePolicyConfig(_Model):
+    """The software policy (docs/configuration.md#softwarepolicy): rules judged against each
+    node's ``AWS:Application`` inventory as compliance type ``Custom:SoftwarePolicy``, by
+    ``fleetctl compliance evaluate`` and, with ``schedule``, by a Lambda function on an
+    EventBridge schedule."""
+
+    rules: list[SoftwareRule]
+    # An EventBridge scheduled-rule expression; unset: no function, evaluate from the CLI.
+    schedule: Annotated[str | None, AfterValidator(lambda v: v and validate_event_schedule(v))] = None
+
+    @field_validator("rules")
+    @classmethod
+    def _some_rules(cls, rules: list[SoftwareRule]) -> list[SoftwareRule]:
+        if not rules:
+            raise ValueError(
+                "is empty; list at least one rule like {id: ssm-agent, kind: required, name: "
+                "amazon-ssm-agent} (remove softwarePolicy to turn the policy off)"
+            )
+        if len(rules) > policy_rules.MAX_RULES:
+            raise ValueError(
+                f"has {len(rules)} rules; at most {policy_rules.MAX_RULES} (a node's items go "
+                "in one PutComplianceItems call, at most 10,000 items)"
+            )
+        return rules
+
+    def to_rules(self) -> list[Rule]:
+        return [rule.to_rule() for rule in self.rules]
+
+
 class StackConfig(_Model):
     workload: Annotated[str, StringConstraints(pattern=WORKLOAD_PATTERN)]
     environment_tag: Annotated[TAG_VALUE, StringConstraints(min_length=1)] = "OELabIPM"
@@ -487,6 +548,8 @@ class StackConfig(_Model):
     permissions_boundary: Annotated[
         str | None, StringConstraints(pattern=r"^arn:aws[a-z\-]*:iam::(aws|\d{12}):policy/.+$")
     ] = None
+    # The software policy; absent: no policy (no compliance type, no function).
+    software_policy: SoftwarePolicyConfig | None = None
 
     @model_validator(mode="after")
     def _one_sync_destination(self) -> StackConfig:
@@ -497,6 +560,10 @@ class StackConfig(_Model):
                 "(one per account and region); use one of them"
             )
         return self
+
+    def software_rules(self) -> list[Rule]:
+        """The software policy's rules (empty when ``softwarePolicy`` is not set)."""
+        return self.software_policy.to_rules() if self.software_policy else []
 
     @property
     def reporting_central(self) -> bool:
@@ -588,7 +655,7 @@ _PROGRAM_TAG_KEYS = {
 # Keys whose raw config value is JSON (lists and objects), and the shape a person should write.
 _STRUCTURED_KEYS = {
     "endpoints": list, "fleet": list, "inventory": dict, "patching": dict, "tags": dict,
-    "s3EndpointAllowedBuckets": list, "reporting": dict,
+    "s3EndpointAllowedBuckets": list, "reporting": dict, "softwarePolicy": dict,
 }
 _EXPECTED_SHAPE = {
     "endpoints": "a list of service names like [ssm, ec2messages]",
@@ -598,6 +665,7 @@ _EXPECTED_SHAPE = {
     "s3EndpointAllowedBuckets": "a list of bucket names like [app-data, reports.example.com]",
     "patching": "an object like {enabled: true, scanSchedule: rate(1 day)}",
     "reporting": "an object like {central: true, sourceAccounts: ['111122223333']}",
+    "softwarePolicy": "an object like {rules: [{id: ssm-agent, kind: required, name: amazon-ssm-agent}]}",
 }
 
 
@@ -747,10 +815,22 @@ def parse_stack_config(raw: dict[str, str]) -> StackConfig:
         config = StackConfig.model_validate(values)
     except ValidationError as exc:
         raise ConfigError(_format_errors(exc)) from None
-    problems = patching_problems(config)
+    problems = patching_problems(config) + software_policy_problems(config)
     if problems:
         raise ConfigError("invalid stack config:\n  " + "\n  ".join(problems))
     return config
+
+
+def software_policy_problems(config: StackConfig) -> list[str]:
+    """Rule ids used twice (each later rule named in full; an id is its compliance item's Id)."""
+    if config.software_policy is None:
+        return []
+    rules = config.software_policy.rules
+    return [
+        f"{NAMESPACE}:softwarePolicy.rules[{index}].id: {rules[index].id!r} is already the id of "
+        f"rules[{earlier}]; rule ids must be unique (each is the Id of the rule's compliance item)"
+        for index, earlier in policy_rules.duplicate_ids(rule.id for rule in rules).items()
+    ]
 
 
 def patching_problems(config: StackConfig) -> list[str]:
