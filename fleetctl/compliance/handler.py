@@ -76,7 +76,9 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
 
     rules = load_rules()
     tags = {"Environment": _required_env("FLEET_ENVIRONMENT"), "Workload": _required_env("FLEET_WORKLOAD")}
-    ssm = bound_timeouts(boto3.client("ssm", config=client_config()))
+    # The runtime sets AWS_REGION (and AWS_DEFAULT_REGION); boto3 reads only the latter.
+    region = os.environ.get("AWS_REGION") or None
+    ssm = bound_timeouts(boto3.client("ssm", region_name=region, config=client_config()))
     request_id = getattr(context, "aws_request_id", None)
     result = run_policy(ssm, tags, rules, put=True, execution_id=request_id)
     outcome = summary(result)
