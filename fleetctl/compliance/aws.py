@@ -60,7 +60,7 @@ MAX_CONTENT_HASH = 256  # ItemContentHash
 # Writes in flight at once: well under botocore's default max_pool_connections (10), and a
 # few requests a second per thread at most, so SSM's per-account throttling stays rare.
 PUT_WORKERS = 8
-READ_WORKERS = 4  # ListInventoryEntries fallback only
+READ_WORKERS = 8  # ListInventoryEntries fallback only (one read per node)
 UNSUPPORTED_RESULT_TYPE = "InvalidResultAttributeException"
 
 _Key = TypeVar("_Key")
