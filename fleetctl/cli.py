@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 # Modules that contribute subcommands, in help order. A module missing here is simply
 # not offered (the offline plan does not need boto3, the fleet checks do not need pulumi).
-SUBCOMMAND_MODULES = ("fleetctl.plan", "fleetctl.ops", "fleetctl.report")
+SUBCOMMAND_MODULES = ("fleetctl.plan", "fleetctl.ops", "fleetctl.compliance.cli", "fleetctl.report")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -35,7 +35,7 @@ Endpoints are not configured here: botocore honours ``AWS_ENDPOINT_URL_SSM`` and
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -43,18 +43,16 @@ from typing import Any, TypeVar
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-    NoCredentialsError,
-    NoRegionError,
-    PartialCredentialsError,
-    ProfileNotFound,
-    ReadTimeoutError,
-)
+from botocore.exceptions import ClientError, ProfileNotFound
 
+# Retries, timeouts and chunking live in fleetctl.compliance.clients (shared with the
+# software-policy Lambda function); re-exported here under their old names.
+from fleetctl.compliance.clients import MAX_RETRIES as MAX_RETRIES
+from fleetctl.compliance.clients import TIMEOUT_ATTEMPTS as TIMEOUT_ATTEMPTS
+from fleetctl.compliance.clients import bound_timeouts as bound_timeouts
+from fleetctl.compliance.clients import chunked as chunked
+from fleetctl.compliance.clients import client_config as _client_config
+from fleetctl.compliance.clients import describe_aws_error
 from fleetctl.ops.models import (
     AGENT_INSTALL_FAILURE_MARKER,
     APPLICATION,
@@ -75,20 +73,9 @@ from fleetctl.ops.models import (
     ManagedNode,
 )
 from fleetctl.ops.report import choose_association
-from fleetctl.ops.timeouts import CONNECT_TIMEOUT, READ_TIMEOUT, TIMEOUT_ATTEMPTS
+from fleetctl.ops.timeouts import CONNECT_TIMEOUT, READ_TIMEOUT
 
-# Standard mode: exponential backoff with jitter on throttling and transient errors, a retry
-# quota against retry storms. Not adaptive: the AWS SDKs call it experimental ("might change
-# behavior in the future"), and its client-side rate limiter halved the throughput of the
-# batched sweep under random throttling (benchmarks/check_bench.py: 35 s against 18 s at
-# 1,000 instances), while the sweep makes about N/10 calls, far under SSM's read TPS.
-# botocore counts max_attempts here as retries after the first call (total_max_attempts = 11).
-MAX_RETRIES = 10
-RETRY_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": MAX_RETRIES},
-    connect_timeout=CONNECT_TIMEOUT,
-    read_timeout=READ_TIMEOUT,
-)
+RETRY_CONFIG = _client_config()
 
 PAGE_SIZE = 50  # the maximum for every SSM list call used here
 INVENTORY_FILTER_VALUES = 40  # GetInventory: values per filter
@@ -100,8 +87,6 @@ LATEST_EXECUTIONS_SCANNED = 10
 MAX_DETAIL_LOOKUPS = 25
 DETAIL_WORKERS = 4
 
-# Operations we call on EC2; everything else is SSM. Used to name the IAM action on errors.
-_EC2_OPERATIONS = frozenset({"DescribeInstances", "GetConsoleOutput"})
 # GetConsoleOutput with Latest=True on an instance that is not on Nitro: the API reference
 # names no error code for it, so the generic EC2 codes for an unsupported request fall back
 # to the buffered output.
@@ -126,21 +111,7 @@ class Clients:
 
 def client_config(read_timeout: float = READ_TIMEOUT, connect_timeout: float = CONNECT_TIMEOUT) -> Config:
     """:data:`RETRY_CONFIG` with other timeouts (``--read-timeout``)."""
-    return RETRY_CONFIG.merge(Config(connect_timeout=connect_timeout, read_timeout=read_timeout))
-
-
-def _stop_retrying_timeouts(caught_exception: Exception | None = None, attempts: int = 1, **_: Any) -> None:
-    """``needs-retry`` hook, registered before botocore's retry handler: a call that timed
-    out :data:`TIMEOUT_ATTEMPTS` times is not retried further (raising here ends the call
-    with that error; throttling and 5xx answers still get every retry)."""
-    if isinstance(caught_exception, ConnectTimeoutError | ReadTimeoutError) and attempts >= TIMEOUT_ATTEMPTS:
-        raise caught_exception
-
-
-def bound_timeouts(client: Any) -> Any:
-    """Installs :func:`_stop_retrying_timeouts` on ``client`` (returned for chaining)."""
-    client.meta.events.register_first("needs-retry", _stop_retrying_timeouts)
-    return client
+    return _client_config(read_timeout=read_timeout, connect_timeout=connect_timeout)
 
 
 def make_clients(
@@ -167,47 +138,7 @@ def describe_error(exc: Exception) -> str:
     """One clear line for an AWS failure (no traceback)."""
     if isinstance(exc, OpsError):
         return str(exc)
-    if isinstance(exc, NoCredentialsError | PartialCredentialsError):
-        return (
-            "no usable AWS credentials: configure a profile (--profile), environment variables or SSO login"
-        )
-    if isinstance(exc, NoRegionError):
-        return "no AWS region: pass --region or set AWS_DEFAULT_REGION"
-    if isinstance(exc, ConnectTimeoutError | ReadTimeoutError):
-        return (
-            f"the AWS endpoint did not answer in time ({exc}); tried {TIMEOUT_ATTEMPTS} times: "
-            "check the network path or proxy to the endpoint, or raise --read-timeout"
-        )
-    if isinstance(exc, EndpointConnectionError):
-        return f"cannot reach the AWS endpoint: {exc}"
-    if isinstance(exc, ClientError):
-        error = exc.response.get("Error", {})
-        code = error.get("Code", "Unknown")
-        message = error.get("Message", "")
-        operation = exc.operation_name
-        prefix = "ec2" if operation in _EC2_OPERATIONS else "ssm"
-        action = f"{prefix}:{operation}"
-        if code in {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}:
-            return f"access denied: the caller is not allowed {action} ({message})".rstrip()
-        if code in {
-            "ExpiredToken",
-            "ExpiredTokenException",
-            "InvalidClientTokenId",
-            "UnrecognizedClientException",
-            "AuthFailure",
-            "InvalidSignatureException",
-            "SignatureDoesNotMatch",
-        }:
-            return f"AWS rejected the credentials on {action}: {code} {message}".rstrip()
-        return f"{action} failed: {code} {message}".rstrip()
-    if isinstance(exc, BotoCoreError):
-        return f"AWS client error: {exc}"
-    return f"unexpected error: {type(exc).__name__}: {exc}"
-
-
-def chunked(items: Sequence[str], size: int) -> Iterator[list[str]]:
-    for start in range(0, len(items), size):
-        yield list(items[start : start + size])
+    return describe_aws_error(exc)
 
 
 def for_each_bounded(lookup: Callable[[_Key], _Result], keys: Sequence[_Key]) -> list[_Result]:

@@ -40,6 +40,9 @@ class Instance:
     association: str | None = "Success"  # None: not a target of the latest execution yet
     inventory: bool = True
     compliant: bool = True
+    # AWS:Application entries (None: the agent alone); platform as DescribeInstanceInformation says
+    applications: list[dict[str, str]] | None = None
+    platform: str = "Linux"
 
 
 @dataclass
@@ -83,6 +86,14 @@ def _instances_xml(instances: list[Instance], tags: dict[str, str], token: str |
     )
 
 
+@dataclass(frozen=True)
+class _Refusal:
+    """An error answer from an operation handler (status, JSON body)."""
+
+    status: int
+    body: dict[str, Any]
+
+
 def _page(items: list[Any], params: dict[str, Any], limit: int = PAGE) -> tuple[list[Any], str | None]:
     start = int(params.get("NextToken") or 0)
     size = min(int(params.get("MaxResults") or limit), limit)
@@ -102,6 +113,11 @@ class FleetStandIn:
         self.calls: Counter[str] = Counter()
         self.throttled: Counter[str] = Counter()
         self.now = datetime.now(UTC)
+        # PutComplianceItems bodies by resource id (last one wins, as COMPLETE uploads do)
+        self.compliance: dict[str, dict[str, Any]] = {}
+        # GetInventory refusing AWS:Application as a result type, as accounts report
+        # (aws/aws-sdk#640): the software policy then reads per node.
+        self.refuse_application_result = False
         stand_in = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -170,7 +186,10 @@ class FleetStandIn:
         if handler is None:
             return 400, {"__type": "InvalidAction", "message": f"stand-in does not answer {op}"}
         with self.lock:
-            return 200, handler(params)
+            payload = handler(params)
+        if isinstance(payload, _Refusal):
+            return payload.status, payload.body
+        return 200, payload
 
     def _tags(self) -> dict[str, str]:
         return {"Environment": self.model.environment, "Workload": self.model.workload}
@@ -203,8 +222,8 @@ class FleetStandIn:
                     "LastPingDateTime": ping,
                     "AgentVersion": "3.3.987.0",
                     "IsLatestVersion": True,
-                    "PlatformType": "Linux",
-                    "PlatformName": "Amazon Linux",
+                    "PlatformType": i.platform,
+                    "PlatformName": "Amazon Linux" if i.platform == "Linux" else i.platform,
                     "PlatformVersion": "2023",
                     "ResourceType": "EC2Instance",
                     "AssociationStatus": i.association or "Pending",
@@ -293,9 +312,18 @@ class FleetStandIn:
             ]
         }
 
-    def _GetInventory(self, params: dict[str, Any]) -> dict[str, Any]:
+    def _GetInventory(self, params: dict[str, Any]) -> Any:
         (type_filter,) = params["ResultAttributes"]
         type_name = type_filter["TypeName"]
+        if self.refuse_application_result and type_name == "AWS:Application":
+            return _Refusal(
+                400,
+                {
+                    "__type": "InvalidResultAttributeException",
+                    "message": f"Result type name {type_name} is not supported. Supported type names "
+                    "are: AWS:InstanceInformation, AWS:PatchSummary.",
+                },
+            )
         ids = set(params["Filters"][0]["Values"])
         if len(ids) > 40:
             raise AssertionError("GetInventory filter with more than 40 values")
@@ -310,7 +338,7 @@ class FleetStandIn:
                             "TypeName": type_name,
                             "SchemaVersion": "1.1",
                             "CaptureTime": _capture(self.now - timedelta(minutes=18)),
-                            "Content": [{"Name": "amazon-ssm-agent", "Version": "3.3.987.0"}],
+                            "Content": self._applications(i),
                         }
                     },
                 }
@@ -320,6 +348,34 @@ class FleetStandIn:
         if token:
             result["NextToken"] = token
         return result
+
+    @staticmethod
+    def _applications(inst: Instance) -> list[dict[str, str]]:
+        if inst.applications is not None:
+            return inst.applications
+        return [{"Name": "amazon-ssm-agent", "Version": "3.3.987.0"}]
+
+    def _ListInventoryEntries(self, params: dict[str, Any]) -> dict[str, Any]:
+        inst = next((i for i in self.model.instances if i.instance_id == params["InstanceId"]), None)
+        if inst is None or not inst.inventory:
+            return {"InstanceId": params["InstanceId"], "TypeName": params["TypeName"], "Entries": []}
+        entries, token = _page(self._applications(inst), params)
+        result: dict[str, Any] = {
+            "InstanceId": inst.instance_id,
+            "TypeName": params["TypeName"],
+            "SchemaVersion": "1.1",
+            "CaptureTime": _capture(self.now - timedelta(minutes=18)),
+            "Entries": entries,
+        }
+        if token:
+            result["NextToken"] = token
+        return result
+
+    def _PutComplianceItems(self, params: dict[str, Any]) -> dict[str, Any]:
+        if len(params["Items"]) > 10_000:
+            raise AssertionError("PutComplianceItems with more than 10,000 items")
+        self.compliance[params["ResourceId"]] = params
+        return {}
 
     def _ListResourceComplianceSummaries(self, params: dict[str, Any]) -> dict[str, Any]:
         reported = [i for i in self.model.instances if i.online and i.association]

@@ -27,6 +27,7 @@ from ops_fleet import REGION, Fleet
 from ops_server import REPO, FakeAws, clean_env
 
 from fleetctl.cli import main
+from fleetctl.compliance import clients
 from fleetctl.ops import aws
 from fleetctl.ops.models import FleetSelector
 
@@ -195,11 +196,11 @@ def test_stubber_bypasses_retries(aws_env: None) -> None:
 
 def test_throttling_still_gets_every_retry_after_a_timeout_hook(aws_env: None) -> None:
     """The timeout hook ends only timed-out calls: other failures keep botocore's decision."""
-    aws._stop_retrying_timeouts(caught_exception=None, attempts=5)
-    aws._stop_retrying_timeouts(caught_exception=ConnectionError("reset"), attempts=5)
+    clients._stop_retrying_timeouts(caught_exception=None, attempts=5)
+    clients._stop_retrying_timeouts(caught_exception=ConnectionError("reset"), attempts=5)
     with pytest.raises(ReadTimeoutError):
-        aws._stop_retrying_timeouts(caught_exception=ReadTimeoutError(endpoint_url="x"), attempts=2)
-    aws._stop_retrying_timeouts(caught_exception=ReadTimeoutError(endpoint_url="x"), attempts=1)
+        clients._stop_retrying_timeouts(caught_exception=ReadTimeoutError(endpoint_url="x"), attempts=2)
+    clients._stop_retrying_timeouts(caught_exception=ReadTimeoutError(endpoint_url="x"), attempts=1)
 
 
 def test_throttling_is_retried_over_http(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
