@@ -32,6 +32,7 @@ UNSCOPED_READ_ACTIONS = (
     "ssm:DescribeAssociationExecutions",
     "ssm:DescribeAssociationExecutionTargets",
     "ssm:GetInventory",
+    "ssm:ListInventoryEntries",
     "ssm:ListResourceComplianceSummaries",
     "ssm:ListComplianceItems",
 )
@@ -49,6 +50,7 @@ FLEET_READ_ACTIONS = UNSCOPED_READ_ACTIONS + ASSOCIATION_READ_ACTIONS + INSTANCE
 COMPLIANCE_READ_ACTIONS = (
     "ssm:DescribeInstanceInformation",
     "ssm:GetInventory",
+    "ssm:ListInventoryEntries",  # per node, where GetInventory refuses AWS:Application
     "ssm:ListResourceComplianceSummaries",
     "ssm:ListComplianceItems",
 )

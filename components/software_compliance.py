@@ -10,9 +10,9 @@ type ``Custom:SoftwarePolicy``, next to Association and Patch on the Compliance 
   so its log group can exist before its first run.
 - Its role trusts ``lambda.amazonaws.com`` only and may do exactly three things in this
   account and region, per the Service Authorization Reference ("Actions, resources, and
-  condition keys for AWS Systems Manager"): ``ssm:DescribeInstanceInformation`` and
-  ``ssm:GetInventory`` (no resource types: ``*``, held to the region by
-  ``aws:RequestedRegion``), ``ssm:PutComplianceItems`` (resource types ``instance`` and
+  condition keys for AWS Systems Manager"): ``ssm:DescribeInstanceInformation``,
+  ``ssm:GetInventory`` and ``ssm:ListInventoryEntries`` (no resource types: ``*``, held to the
+  region by ``aws:RequestedRegion``), ``ssm:PutComplianceItems`` (resource types ``instance`` and
   ``managed-instance``: this account's ARNs in this region); and write to its own log group
   ("... for Amazon CloudWatch Logs": ``CreateLogStream`` / ``PutLogEvents`` take
   ``log-stream``). No ``logs:CreateLogGroup``: the stack creates the group.
@@ -51,7 +51,9 @@ FUNCTION_NAME_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 FUNCTION_SUFFIX = "-software-policy"
 
 # Service Authorization Reference (see the module docstring): what each action is judged on.
-FLEET_READ_ACTIONS = ("ssm:DescribeInstanceInformation", "ssm:GetInventory")  # no resource types
+# The handler's reads: the fleet, its inventory in batches, and per node where an account's
+# GetInventory refuses AWS:Application (fleetctl/compliance/aws.py). No resource types: "*".
+FLEET_READ_ACTIONS = ("ssm:DescribeInstanceInformation", "ssm:GetInventory", "ssm:ListInventoryEntries")
 LOG_WRITE_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")  # log-stream
 
 

@@ -14,7 +14,13 @@ from components.fleet import WorkloadFleet, WorkloadFleetArgs
 from components.instance_role import SSM_CORE_POLICY, InstanceRole, InstanceRoleArgs
 from components.inventory import InventoryCollection, InventoryCollectionArgs
 from components.network import Network, NetworkArgs
-from components.operator_access import FLEET_READ_ACTIONS, OperatorAccess, OperatorAccessArgs
+from components.operator_access import (
+    COMPLIANCE_READ_ACTIONS,
+    COMPLIANCE_WRITE_ACTIONS,
+    FLEET_READ_ACTIONS,
+    OperatorAccess,
+    OperatorAccessArgs,
+)
 from components.partition import Partition
 from components.reporting import InventoryReporting, InventoryReportingArgs
 from fleetctl.mockrun import Recording, record
@@ -324,29 +330,35 @@ def test_operator_policy_scopes_what_takes_resource_level_permissions() -> None:
     assert unscoped == {
         "ec2:DescribeInstances", "ssm:DescribeInstanceInformation", "ssm:ListAssociations",
         "ssm:DescribeAssociationExecutions", "ssm:DescribeAssociationExecutionTargets",
-        "ssm:GetInventory", "ssm:ListResourceComplianceSummaries",
+        "ssm:GetInventory", "ssm:ListInventoryEntries", "ssm:ListResourceComplianceSummaries",
         "ssm:ListComplianceItems",
     }
 
 
 def test_operator_policy_covers_every_call_of_the_fleet_checks() -> None:
-    """The policy grants exactly the AWS operations `fleetctl check` / `inventory query` call."""
+    """The policy grants exactly the reads `fleetctl check`, `inventory query` and
+    `compliance evaluate|report` call; the one write, `compliance evaluate --put`'s, is the
+    writer policy's and nothing else."""
     import re
     from pathlib import Path
 
     import boto3
 
-    source = (Path(__file__).parent.parent / "fleetctl" / "ops" / "aws.py").read_text()
+    root = Path(__file__).parent.parent / "fleetctl"
+    source = "".join((root / path).read_text() for path in ("ops/aws.py", "compliance/aws.py"))
     calls = set(re.findall(r'\b(ssm|ec2)\.(?:get_paginator\("([a-z_]+)"\)|([a-z_]+)\()', source))
-    assert len(calls) >= 10
+    assert len(calls) >= 12
     called = set()
     for service, paginated, direct in calls:
         client = boto3.client(service, region_name="us-east-1")
         called.add(f"{service}:{client.meta.method_to_api_mapping[paginated or direct]}")
-    assert "ec2:GetConsoleOutput" in called
+    assert "ec2:GetConsoleOutput" in called and "ssm:ListInventoryEntries" in called
+    writes = {c for c in called if not c.split(":")[1].startswith(("Describe", "Get", "List"))}
+    assert writes == set(COMPLIANCE_WRITE_ACTIONS) == {"ssm:PutComplianceItems"}
     granted = [a for s in _operator_statements() for a in s["Action"]]
     assert len(granted) == len(set(granted))  # each action in one statement only
-    assert called == set(granted) == set(FLEET_READ_ACTIONS)
+    assert called - writes == set(granted) == set(FLEET_READ_ACTIONS)
+    assert set(COMPLIANCE_READ_ACTIONS) <= set(granted)
 
 
 def test_s3_endpoint_lets_workloads_reach_only_the_listed_buckets() -> None:

@@ -22,6 +22,7 @@ Sources, one per fact:
 from __future__ import annotations
 
 import datetime
+import fnmatch
 import gzip
 import json
 import re
@@ -152,7 +153,8 @@ def test_role_may_read_inventory_and_put_compliance_in_this_region_only(schedule
     read, put, logs = (statements[s] for s in ("ReadFleetInventory", "PutSoftwarePolicyCompliance",
                                                "WriteOwnLogs"))
     # No resource types for these two in the reference: "*", held to the region.
-    assert read["Action"] == ["ssm:DescribeInstanceInformation", "ssm:GetInventory"]
+    assert read["Action"] == ["ssm:DescribeInstanceInformation", "ssm:GetInventory",
+                              "ssm:ListInventoryEntries"]
     assert read["Resource"] == "*"
     assert read["Condition"] == {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}
     # PutComplianceItems: this account's instances and managed nodes in the region.
@@ -334,3 +336,65 @@ def test_schedule_unset_means_no_function(prod: Recording) -> None:
     assert not manual.by_type(FUNCTION)
     assert {r.urn for r in manual.resources} == {
         r.urn for r in prod.resources if "SoftwarePolicySchedule" not in r.urn}
+
+
+
+# -- the role against what the handler really calls ----------------------------------------------
+
+
+def _handler_calls(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, batched: bool
+) -> list[tuple[str, dict[str, Any]]]:
+    """The SSM operations (and parameters) of one handler run against the local endpoint,
+    configured as the stack configures the function; ``batched`` False: the account's
+    GetInventory refuses AWS:Application and the handler reads node by node."""
+    from types import SimpleNamespace
+
+    from fleetctl.compliance import aws as compliance_aws
+    from fleetctl.compliance import handler
+    from tests.compliance.sw_fakes import app, entity, fake_credentials, iid, node
+    from tests.ops.ops_server import FakeAws
+
+    tmp_path.mkdir()
+    fake_credentials(monkeypatch, tmp_path)
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    monkeypatch.setenv("FLEET_WORKLOAD", "Test")
+    monkeypatch.setenv("FLEET_ENVIRONMENT", "OELabIPM")
+    policy = tmp_path / POLICY_FILE
+    policy.write_text(POLICY)
+    monkeypatch.setenv("SOFTWARE_POLICY_FILE", str(policy))
+    monkeypatch.setattr(compliance_aws, "READ_WORKERS", 1)
+    with FakeAws() as fake:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_SSM", fake.url)
+        fake.add("DescribeInstanceInformation", {"InstanceInformationList": [node(iid(1))]})
+        agent = [app("amazon-ssm-agent", "3.3.987.0")]
+        if batched:
+            fake.add("GetInventory", {"Entities": [entity(iid(1), agent)]})
+        else:
+            fake.add("GetInventory", (400, "InvalidResultAttributeException",
+                                      "Result type name AWS:Application is not supported."))
+            fake.add("ListInventoryEntries", {"InstanceId": iid(1), "TypeName": "AWS:Application",
+                                              "CaptureTime": "2026-11-25T23:40:00Z", "Entries": agent})
+        fake.add("PutComplianceItems", {})
+        handler.handler({}, SimpleNamespace(aws_request_id="c0ffee00-1111-2222-3333-444455556666"))
+    return fake.requests
+
+
+def test_the_role_allows_exactly_what_the_handler_calls(
+    scheduled: Recording, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    calls = [*_handler_calls(monkeypatch, tmp_path / "batched", batched=True),
+             *_handler_calls(monkeypatch, tmp_path / "per-node", batched=False)]
+    called = {f"ssm:{operation}" for operation, _ in calls}
+    statements = _statements(scheduled)
+    ssm_granted = {a for s in statements.values() for a in s["Action"] if a.startswith("ssm:")}
+    assert called == ssm_granted  # nothing missing, nothing extra
+    # Each put names an EC2 instance of this account and region: an ARN the statement matches.
+    patterns = statements["PutSoftwarePolicyCompliance"]["Resource"]
+    puts = [params for operation, params in calls if operation == "PutComplianceItems"]
+    assert len(puts) == 2
+    for params in puts:
+        arn = f"arn:aws:ec2:eu-west-1:{ACCOUNT}:instance/{params['ResourceId']}"
+        assert any(fnmatch.fnmatchcase(arn, pattern) for pattern in patterns)
+        assert params["ResourceType"] == "ManagedInstance"
