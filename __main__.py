@@ -51,6 +51,14 @@ patch_buckets = (
     if config.patching.enabled
     else []
 )
+# The scheduled function's code, gathered now: a dependency missing from this environment
+# stops the run before anything is registered.
+software_schedule = config.software_policy.schedule if config.software_policy else None
+software_policy_code = (
+    lambda_archive(json.dumps(rules_to_json(config.software_rules()), indent=2))
+    if software_schedule
+    else None
+)
 tags = config.common_tags
 if not any(group.count for group in config.fleet):
     pulumi.log.warn(empty_fleet_warning(len(config.endpoints), config.az_count))
@@ -237,8 +245,8 @@ software_policy = (
     SoftwarePolicySchedule("software-policy", SoftwarePolicyScheduleArgs(
         workload=config.workload,
         environment_tag=config.environment_tag,
-        schedule=config.software_policy.schedule,
-        code=lambda_archive(json.dumps(rules_to_json(config.software_rules()), indent=2)),
+        schedule=software_schedule,
+        code=software_policy_code,
         region=region,
         account_id=account_id,
         log_retention_days=config.inventory.log_retention_days,
@@ -247,7 +255,7 @@ software_policy = (
         permissions_boundary=config.permissions_boundary,
         partition=partition,
     ))
-    if config.software_policy and config.software_policy.schedule
+    if software_schedule and software_policy_code
     else None
 )
 

@@ -14,6 +14,7 @@ nothing else.
 from __future__ import annotations
 
 import importlib.metadata
+import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -54,9 +55,14 @@ def _runtime_requirements(distribution: importlib.metadata.Distribution) -> list
     return names
 
 
+class PackagingError(pulumi.RunError):
+    """A dependency of the function is not installed where the program runs (a RunError:
+    ``pulumi up`` prints the message alone)."""
+
+
 def distribution_closure(names: Iterable[str]) -> list[importlib.metadata.Distribution]:
     """The installed distributions ``names`` need, their dependencies included, each once,
-    in the order first reached. PackageNotFoundError names one that is not installed."""
+    in the order first reached. PackagingError names one that is not installed."""
     seen: dict[str, importlib.metadata.Distribution] = {}
     pending = list(names)
     while pending:
@@ -64,17 +70,25 @@ def distribution_closure(names: Iterable[str]) -> list[importlib.metadata.Distri
         key = name.lower().replace("_", "-")
         if key in seen:
             continue
-        distribution = importlib.metadata.distribution(name)
+        try:
+            distribution = importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            raise PackagingError(
+                f"the software policy's Lambda function (ssm-inventory:softwarePolicy.schedule) "
+                f"packages {name}, which is not installed in this Python environment "
+                f"({sys.prefix}); install the pinned requirements (make setup)"
+            ) from None
         seen[key] = distribution
         pending.extend(_runtime_requirements(distribution))
     return list(seen.values())
 
 
-def dependency_files(names: Iterable[str] = RUNTIME_DISTRIBUTIONS) -> dict[str, Path]:
-    """Archive path -> local file of every installed file of ``names`` and their
-    dependencies, as each distribution's RECORD lists them (relative to site-packages)."""
+def dependency_files(names: Iterable[str] | None = None) -> dict[str, Path]:
+    """Archive path -> local file of every installed file of ``names`` (default:
+    ``RUNTIME_DISTRIBUTIONS``) and their dependencies, as each distribution's RECORD lists
+    them (relative to site-packages)."""
     files: dict[str, Path] = {}
-    for distribution in distribution_closure(names):
+    for distribution in distribution_closure(RUNTIME_DISTRIBUTIONS if names is None else names):
         for entry in distribution.files or []:
             parts = entry.parts
             if parts[0] == ".." or "__pycache__" in parts or entry.suffix in _SKIPPED_SUFFIXES:

@@ -73,6 +73,22 @@ def test_dependencies_come_from_the_installed_distributions() -> None:
     assert "fleetctl/compliance/cli.py" not in files
 
 
+def test_a_missing_dependency_stops_the_run_before_anything_is_registered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from components import lambda_package
+    from fleetctl.mockrun import partial_recording, run_program
+
+    monkeypatch.setattr(lambda_package, "RUNTIME_DISTRIBUTIONS", ("univers-not-installed",))
+    with pytest.raises(lambda_package.PackagingError) as caught:
+        run_program("prod")  # softwarePolicy.schedule is set
+    message = str(caught.value)
+    assert "univers-not-installed" in message and "ssm-inventory:softwarePolicy.schedule" in message
+    recording = partial_recording(caught.value)
+    assert recording is not None
+    assert [r.type for r in recording.resources] == ["pulumi:pulumi:Stack"]
+
+
 def test_archive_is_the_package_plus_the_policy() -> None:
     archive = lambda_archive('{"rules": []}')
     assert set(archive.assets) == set(package_files()) | {POLICY_FILE}

@@ -197,8 +197,11 @@ def test_govcloud_arns_and_principals() -> None:
 
 
 def test_runtime_is_one_the_provider_accepts_and_aws_still_supports() -> None:
-    """python3.13: Amazon Linux 2023, deprecation Jun 30, 2029 ("Building Lambda functions
-    with Python"); python3.10 and 3.11 were deprecated Jun 30, 2026, 3.9 on Dec 15, 2025."""
+    """python3.13: Amazon Linux 2023, deprecation Jun 30, 2029, python3.12 Oct 31, 2028
+    ("Building Lambda functions with Python"); python3.10 and 3.11 Jun 30, 2026 (the Lambda
+    runtime table as the AgentCore "Supported language runtimes" page and endoflife.date
+    aws-lambda repeat it); python3.9 Dec 15, 2025 (Powertools for AWS Lambda issue #6883,
+    terraform-linters/tflint-ruleset-aws PR #969, both quoting the Lambda runtimes page)."""
     deprecation = {"python3.9": datetime.date(2025, 12, 15), "python3.10": datetime.date(2026, 6, 30),
                    "python3.11": datetime.date(2026, 6, 30), "python3.12": datetime.date(2028, 10, 31),
                    "python3.13": datetime.date(2029, 6, 30)}
@@ -214,6 +217,17 @@ def test_function_name_fits_lambda(workload: str) -> None:
     assert re.fullmatch(FUNCTION_NAME_PATTERN, name)
     assert re.fullmatch(r"[a-zA-Z0-9-_]+", name)
     assert name.endswith("-software-policy")
+
+
+def test_function_name_limits_are_lambdas() -> None:
+    """botocore's Lambda model, CreateFunction FunctionName: 64 characters for a bare name,
+    and the name part of the shape's pattern."""
+    model = Path(botocore.__file__).parent / "data" / "lambda" / "2015-03-31" / "service-2.json.gz"
+    shapes = json.loads(gzip.decompress(model.read_bytes()))["shapes"]
+    doc = shapes["CreateFunctionRequest"]["members"]["FunctionName"]["documentation"]
+    assert "only the function name, it is limited to 64 characters" in doc
+    assert "(function:)?([a-zA-Z0-9-_]+)" in shapes["FunctionName"]["pattern"]
+    assert FUNCTION_NAME_PATTERN == r"^[A-Za-z0-9_-]{1,64}$"
 
 
 def test_long_workloads_keep_distinct_function_names() -> None:
