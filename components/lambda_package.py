@@ -32,6 +32,11 @@ POLICY_FILE = "software_policy.json"
 # Installed files the function never reads: byte code (compiled for this machine's Python,
 # not the runtime's) and console scripts outside site-packages.
 _SKIPPED_SUFFIXES = (".pyc", ".pyo")
+# Metadata files that record how this machine installed a distribution (the installer, the
+# request, pip's file list with its byte code): left out, so the zip, and with it the
+# function's code hash, is the same on every machine with the same pinned versions. METADATA
+# stays: semantic_version reads its own version from it at import.
+_INSTALL_RECORDS = frozenset({"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"})
 
 
 def engine_files(root: Path = REPO_ROOT) -> dict[str, Path]:
@@ -92,6 +97,8 @@ def dependency_files(names: Iterable[str] | None = None) -> dict[str, Path]:
         for entry in distribution.files or []:
             parts = entry.parts
             if parts[0] == ".." or "__pycache__" in parts or entry.suffix in _SKIPPED_SUFFIXES:
+                continue
+            if parts[0].endswith(".dist-info") and entry.name in _INSTALL_RECORDS:
                 continue
             files[entry.as_posix()] = Path(str(distribution.locate_file(entry)))
     return files

@@ -65,6 +65,10 @@ def test_dependencies_come_from_the_installed_distributions() -> None:
     assert "univers/version_range.py" in files and "univers/debian.py" in files
     assert all(local.is_file() for local in files.values())
     assert not [p for p in files if p.endswith((".pyc", ".so", ".pyd")) or "__pycache__" in p]
+    # Metadata as the wheel ships it; nothing that records this machine's install.
+    assert [p for p in files if p.startswith("semantic_version-") and p.endswith(".dist-info/METADATA")]
+    assert not [p for p in files if p.rsplit("/", 1)[-1] in {"RECORD", "INSTALLER", "REQUESTED",
+                                                               "direct_url.json"}]
     # Nothing of the program's own stack: no pulumi, pydantic, rich, fleetctl.ops or CLI.
     tops = {path.split("/")[0] for path in files}
     assert not tops & {"pulumi", "pulumi_aws", "pydantic", "pydantic_core", "rich", "yaml",
