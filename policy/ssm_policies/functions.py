@@ -1,5 +1,9 @@
 """Lambda functions that work on the fleet (such as a scheduled compliance evaluator):
 
+- each function runs on a runtime Lambda still supports: after a runtime's deprecation date
+  it gets no security patches, and later functions on it can no longer be created or updated
+  (Lambda developer guide, "Lambda runtimes", runtime deprecation policy);
+
 - each function's log group is in the stack with a retention. Lambda writes to
   ``/aws/lambda/<function name>`` unless ``loggingConfig.logGroup`` names another, and creates
   that group itself at the first run when it does not exist: then it keeps logs forever and
@@ -17,9 +21,15 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
-from pulumi_policy import PolicyResource, ReportViolation, Severity, StackValidationArgs
+from pulumi_policy import (
+    PolicyResource,
+    ReportViolation,
+    ResourceValidationArgs,
+    Severity,
+    StackValidationArgs,
+)
 
-from ._base import settings, stack_policy, string_list
+from ._base import resource_policy, settings, stack_policy, string_list
 from ._index import StackIndex
 from ._props import get, is_unknown, items, last_segment, maybe_json, strings
 
@@ -32,6 +42,51 @@ MANAGED_POLICY = "aws:iam/policy:Policy"
 
 LOGS_DOC = "https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html"
 LEAST_PRIVILEGE_DOC = "https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html"
+
+
+# -- supported runtime ---------------------------------------------------------------------------
+
+RUNTIMES_DOC = "https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html"
+# Deprecated by AWS as of November 2026: the runtimes pulumi-aws lists apart as legacy in its
+# Runtime enum (python2.7-3.8, nodejs10.x-16.x, dotnet5.0/7, dotnetcore2.1/3.1, java8, go1.x,
+# provided, ruby2.5/2.7) and their older siblings, plus, from the Lambda developer guide's
+# runtime tables: python3.9 (Dec 15, 2025), python3.10 and 3.11 (Jun 30, 2026), nodejs18.x
+# (Sep 1, 2025), dotnet6 (Dec 20, 2024).
+DEPRECATED_RUNTIMES = [
+    "python2.7", "python3.6", "python3.7", "python3.8", "python3.9", "python3.10", "python3.11",
+    "nodejs", "nodejs4.3", "nodejs4.3-edge", "nodejs6.10", "nodejs8.10", "nodejs10.x",
+    "nodejs12.x", "nodejs14.x", "nodejs16.x", "nodejs18.x",
+    "java8", "dotnetcore1.0", "dotnetcore2.0", "dotnetcore2.1", "dotnetcore3.1", "dotnet5.0",
+    "dotnet6", "dotnet7", "ruby2.5", "ruby2.7", "go1.x", "provided",
+]
+RUNTIME_SCHEMA = {
+    "deprecatedRuntimes": string_list(
+        "Lambda runtime identifiers that must not be used (deprecated by AWS).", DEPRECATED_RUNTIMES),
+}
+
+
+def _validate_runtime(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != FUNCTION:
+        return
+    runtime = get(args.props, "runtime")
+    if not isinstance(runtime, str) or is_unknown(runtime):
+        return  # container images have no runtime; unknown: judged at update
+    if runtime in settings(args, RUNTIME_SCHEMA)["deprecatedRuntimes"]:
+        report(f"Runtime {runtime} is deprecated by AWS: no more security patches, and Lambda "
+               "will refuse to create or update functions on it.", None)
+
+
+lambda_runtime_supported = resource_policy(
+    name="lambda-runtime-supported",
+    description="Lambda functions run on a runtime AWS has not deprecated.",
+    severity=Severity.MEDIUM,
+    remediation_steps="Move the function to a supported runtime of its language (Python: "
+    "python3.13 or python3.12), test it, and update deprecatedRuntimes as AWS deprecates more.",
+    url=RUNTIMES_DOC,
+    validate=_validate_runtime,
+    config=RUNTIME_SCHEMA,
+    tags=["lambda"],
+)
 
 
 # -- log group with a retention ----------------------------------------------------------------
@@ -168,4 +223,4 @@ lambda_role_no_wildcards = stack_policy(
     tags=["lambda", "iam"],
 )
 
-POLICIES = [lambda_log_group_retention, lambda_role_no_wildcards]
+POLICIES = [lambda_runtime_supported, lambda_log_group_retention, lambda_role_no_wildcards]

@@ -17,11 +17,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ssm_policies.functions import lambda_log_group_retention, lambda_role_no_wildcards
+from ssm_policies.functions import (
+    DEPRECATED_RUNTIMES,
+    lambda_log_group_retention,
+    lambda_role_no_wildcards,
+    lambda_runtime_supported,
+)
 
 from fleetctl.analyzer_client import PolicyPackServer, load_config_file, mandatory
 from fleetctl.mockrun import RecordedResource, Recording
-from tests.policy.helpers import UNKNOWN, stack_violations, urn
+from tests.policy.helpers import UNKNOWN, stack_violations, urn, violations
 
 FUNCTION = "aws:lambda/function:Function"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
@@ -40,6 +45,36 @@ def _document(*actions: str, not_action: bool = False) -> str:
     statement: dict[str, Any] = {"Effect": "Allow", "Resource": "*"}
     statement["NotAction" if not_action else "Action"] = list(actions)
     return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+# -- lambda-runtime-supported ------------------------------------------------------------------
+
+
+def test_supported_runtimes_pass_and_deprecated_ones_are_reported() -> None:
+    for runtime in ("python3.12", "python3.13", "python3.14", "nodejs22.x"):
+        assert violations(lambda_runtime_supported, FUNCTION, {"runtime": runtime}) == []
+    for runtime in ("python3.11", "python3.9", "nodejs18.x", "go1.x"):
+        [message] = violations(lambda_runtime_supported, FUNCTION, {"runtime": runtime})
+        assert runtime in message and "deprecated" in message
+    # Container images have no runtime; an unknown one is judged at update.
+    assert violations(lambda_runtime_supported, FUNCTION, {"packageType": "Image"}) == []
+    assert violations(lambda_runtime_supported, FUNCTION, {"runtime": UNKNOWN}) == []
+    config = {"deprecatedRuntimes": ["python3.12"]}
+    assert violations(lambda_runtime_supported, FUNCTION, {"runtime": "python3.12"}, config)
+
+
+def test_deprecated_list_covers_pulumi_aws_legacy_runtimes() -> None:
+    """pulumi-aws's Runtime enum lists current runtimes first and the legacy ones after
+    ruby3.4 (dotnet5.0 ... ruby2.7); every legacy one is refused, no current Python one is."""
+    import pulumi_aws as aws
+
+    members = [member.value for member in aws.lambda_.Runtime]
+    legacy = members[members.index("ruby3.4") + 1:]
+    assert "python3.8" in legacy and "go1.x" in legacy
+    assert set(legacy) <= set(DEPRECATED_RUNTIMES)
+    assert not {"python3.12", "python3.13", "python3.14"} & set(DEPRECATED_RUNTIMES)
+    # Lambda developer guide: python3.9 Dec 15, 2025; python3.10 and 3.11 Jun 30, 2026.
+    assert {"python3.9", "python3.10", "python3.11"} <= set(DEPRECATED_RUNTIMES)
 
 
 # -- lambda-log-group-retention ----------------------------------------------------------------
@@ -161,7 +196,15 @@ def _ssm_star(resources: list[RecordedResource]) -> str:
     return policy.urn
 
 
+def _old_runtime(resources: list[RecordedResource]) -> str:
+    function = _first(resources, FUNCTION)
+    for props in (function.inputs, function.outputs):
+        props["runtime"] = "python3.11"
+    return function.urn
+
+
 @pytest.mark.parametrize(("mutation", "expected"), [
+    (_old_runtime, "lambda-runtime-supported"),
     (_no_retention, "lambda-log-group-retention"),
     (_log_group_left_to_lambda, "lambda-log-group-retention"),
     (_ssm_star, "lambda-role-no-wildcard-actions"),

@@ -56,7 +56,7 @@ def pack() -> Iterator[PolicyPackServer]:
 def test_analyzer_info_describes_every_policy(pack: PolicyPackServer) -> None:
     info = pack.info()
     assert info.name == "ssm-fleet-guard" and info.supports_config
-    assert len(info.policies) == 32
+    assert len(info.policies) == 33
     for policy in info.policies:
         assert policy.description and policy.remediation_steps, policy.name
         assert policy.url.startswith("https://docs.aws.amazon.com/"), policy.name
