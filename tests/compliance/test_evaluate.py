@@ -160,3 +160,15 @@ def test_details_fit_the_api_limits() -> None:
     assert result.details["Found"].endswith("more)")
     assert all(1 <= len(key) <= 64 and len(value) <= DETAIL_VALUE_MAX
                for key, value in result.details.items())
+
+
+def test_items_do_not_depend_on_the_order_inventory_lists_packages_in() -> None:
+    # PutComplianceItems' ItemContentHash only helps when unchanged software gives unchanged items.
+    apps = [rpm("telnet", "0.17"), rpm("telnet-server", "0.17"), rpm("telnet", "0.17"),
+            rpm("bash", "5.2.15")]
+    rule = Rule("no-telnet", "forbidden", "telnet*")
+    forward = item(rule, linux(*apps))
+    backward = item(rule, linux(*reversed(apps)))
+    assert forward == backward
+    # the same package twice (two architectures) is listed once
+    assert forward.details["Found"] == "telnet 0.17-1.amzn2023, telnet-server 0.17-1.amzn2023"
