@@ -485,6 +485,17 @@ class SoftwareRule(_Model):
         str | None, AfterValidator(lambda v: v if v is None else policy_rules.check_title(v))
     ] = None
 
+    @field_validator("versions", mode="before")
+    @classmethod
+    def _quoted(cls, value: Any) -> Any:
+        # YAML reads `versions: 3.0` as a number, and `versions: >=3.0` as a folded block.
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            raise ValueError(
+                f"got the number {value}; write the constraint as a quoted string with an "
+                f"operator, like \">=3.0\" or \"=={value}\" ({policy_rules.CONSTRAINT_HELP})"
+            )
+        return value
+
     @field_validator("versions")
     @classmethod
     def _constraint(cls, value: str | None, info: ValidationInfo) -> str | None:

@@ -42,6 +42,8 @@ BAD = [
     pytest.param(_policy(_rule(name=" x")), f"{KEY}.rules[0].name", "spaces", id="padded-name"),
     pytest.param(_policy(_rule(versions="3.0")), f"{KEY}.rules[0].versions",
                  "write == for an exact version", id="constraint-no-operator"),
+    pytest.param(_policy(_rule(versions=3.0)), f"{KEY}.rules[0].versions",
+                 'got the number 3.0; write the constraint as a quoted string', id="constraint-number"),
     pytest.param(_policy(_rule(versions=">=1.0,")), f"{KEY}.rules[0].versions", "stray comma",
                  id="constraint-comma"),
     pytest.param(_policy(_rule(versions=">=1:2.0", platforms=["Windows"])),
