@@ -481,7 +481,20 @@ class SoftwareRule(_Model):
     )
     versions: str | None = None
     severity: Annotated[str, AfterValidator(policy_rules.check_severity)] = "MEDIUM"
-    title: Annotated[str | None, AfterValidator(lambda v: v and policy_rules.check_title(v))] = None
+    title: Annotated[
+        str | None, AfterValidator(lambda v: v if v is None else policy_rules.check_title(v))
+    ] = None
+
+    @field_validator("versions", mode="before")
+    @classmethod
+    def _quoted(cls, value: Any) -> Any:
+        # YAML reads `versions: 3.0` as a number, and `versions: >=3.0` as a folded block.
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            raise ValueError(
+                f"got the number {value}; write the constraint as a quoted string with an "
+                f"operator, like \">=3.0\" or \"=={value}\" ({policy_rules.CONSTRAINT_HELP})"
+            )
+        return value
 
     @field_validator("versions")
     @classmethod
@@ -505,7 +518,9 @@ class SoftwarePolicyConfig(_Model):
 
     rules: list[SoftwareRule]
     # An EventBridge scheduled-rule expression; unset: no function, evaluate from the CLI.
-    schedule: Annotated[str | None, AfterValidator(lambda v: v and validate_event_schedule(v))] = None
+    schedule: Annotated[
+        str | None, AfterValidator(lambda v: v if v is None else validate_event_schedule(v))
+    ] = None
 
     @field_validator("rules")
     @classmethod

@@ -8,6 +8,7 @@ Schedule rules: Amazon EventBridge User Guide, "Setting a schedule pattern for s
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,6 +31,7 @@ def _rule(**changes: Any) -> dict[str, Any]:
 
 
 KEY = "ssm-inventory:softwarePolicy"
+ROOT = Path(__file__).resolve().parents[1]
 
 BAD = [
     pytest.param(_policy(_rule(id="a b")), f"{KEY}.rules[0].id", "letters, digits", id="id-charset"),
@@ -40,6 +42,8 @@ BAD = [
     pytest.param(_policy(_rule(name=" x")), f"{KEY}.rules[0].name", "spaces", id="padded-name"),
     pytest.param(_policy(_rule(versions="3.0")), f"{KEY}.rules[0].versions",
                  "write == for an exact version", id="constraint-no-operator"),
+    pytest.param(_policy(_rule(versions=3.0)), f"{KEY}.rules[0].versions",
+                 'got the number 3.0; write the constraint as a quoted string', id="constraint-number"),
     pytest.param(_policy(_rule(versions=">=1.0,")), f"{KEY}.rules[0].versions", "stray comma",
                  id="constraint-comma"),
     pytest.param(_policy(_rule(versions=">=1:2.0", platforms=["Windows"])),
@@ -51,6 +55,9 @@ BAD = [
     pytest.param(_policy(_rule(severity="SEVERE")), f"{KEY}.rules[0].severity",
                  "allowed: CRITICAL, HIGH, MEDIUM, LOW, INFORMATIONAL, UNSPECIFIED", id="severity"),
     pytest.param(_policy(_rule(title="t" * 501)), f"{KEY}.rules[0].title", "1 to 500", id="title"),
+    pytest.param(_policy(_rule(title="")), f"{KEY}.rules[0].title", "1 to 500", id="empty-title"),
+    pytest.param(_policy(AGENT, schedule=""), f"{KEY}.schedule", "not a valid schedule",
+                 id="empty-schedule"),
     pytest.param(_policy(_rule(version=">=1")), f"{KEY}.rules[0].version", "is not a known key",
                  id="unknown-key"),
     pytest.param(_policy(AGENT, _rule(name="other")), f"{KEY}.rules[1].id",
@@ -134,8 +141,7 @@ def test_dev_and_prod_carry_example_policies(dev, prod) -> None:
 def _stack_config(stack: str) -> Any:
     import yaml
 
-    with open(f"Pulumi.{stack}.yaml", encoding="utf-8") as handle:
-        raw = yaml.safe_load(handle)["config"]
+    raw = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text(encoding="utf-8"))["config"]
     return parse_stack_config({k: v if isinstance(v, str) else json.dumps(v) for k, v in raw.items()})
 
 
@@ -179,3 +185,22 @@ def test_eventbridge_refuses(expression: str, fragment: str) -> None:
     problem = schedule_problem(expression)
     assert problem is not None and fragment in problem
     assert "allowed: rate(N minute|minutes" in problem
+
+
+def test_documented_errors_are_the_real_ones() -> None:
+    # docs/configuration.md, section softwarePolicy: the example error block is what the
+    # program prints for that config (lines ending in "..." are shortened there).
+    text = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    section = text[text.index("Errors name the rule and field"):]
+    block = section[section.index("```\n") + 4:section.index("\n```", section.index("```\n") + 4)]
+    documented = [line.strip() for line in block.splitlines()[1:]]
+    with pytest.raises(ConfigError) as caught:
+        _parse({"rules": [_rule(versions="3.0"), _rule(id="b", platforms=["Solaris"])],
+                "schedule": "rate(1 minutes)"})
+    printed = [line.strip() for line in str(caught.value).splitlines()[1:]]
+    assert len(documented) == len(printed) == 3
+    for doc_line, line in zip(documented, printed, strict=True):
+        if doc_line.endswith("..."):
+            assert line.startswith(doc_line.removesuffix("..."))
+        else:
+            assert line == doc_line

@@ -34,13 +34,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from fleetctl.compliance.clients import chunked, describe_aws_error
+from fleetctl.compliance.clients import bounded, chunked, describe_aws_error
 from fleetctl.compliance.model import COMPLIANCE_TYPE, InstanceSoftware, InstanceVerdict
 
 APPLICATION = "AWS:Application"
@@ -63,10 +62,6 @@ PUT_WORKERS = 8
 READ_WORKERS = 8  # ListInventoryEntries fallback only (one read per node)
 UNSUPPORTED_RESULT_TYPE = "InvalidResultAttributeException"
 
-_Key = TypeVar("_Key")
-_Result = TypeVar("_Result")
-
-
 @dataclass(frozen=True)
 class FleetNode:
     """A managed node carrying the fleet's tags, as DescribeInstanceInformation lists it."""
@@ -85,14 +80,6 @@ class PutOutcome:
     item_count: int
     content_hash: str
     error: str | None = None
-
-
-def bounded(work: Callable[[_Key], _Result], keys: Sequence[_Key], workers: int) -> list[_Result]:
-    """``work`` over ``keys`` on at most ``workers`` threads, results in the order of ``keys``."""
-    if not keys:
-        return []
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(keys)))) as pool:
-        return list(pool.map(work, keys))
 
 
 # --- reads ---------------------------------------------------------------------------------

@@ -189,14 +189,14 @@ def render_evaluate(result: RunResult, region: str) -> None:
         f"{compliant} compliant, {len(result.non_compliant)} non-compliant "
         f"({len(result.without_inventory)} without inventory yet)"
     )
+    if not result.verdicts:
+        console.print("no managed node carries these tags: nothing was judged")
     if result.put:
         written = len(result.puts) - len(result.failed_puts)
         console.print(
             f"written: {written} of {len(result.puts)} nodes as {COMPLIANCE_TYPE} "
             f"(execution {result.execution_id})"
         )
-    elif not result.verdicts:
-        console.print("no managed node carries these tags: nothing was judged")
 
 
 # --- report --------------------------------------------------------------------------------

@@ -9,7 +9,8 @@ not pay for botocore, and the Lambda package needs nothing of :mod:`fleetctl.ops
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
@@ -48,6 +49,7 @@ _BAD_CREDENTIALS = frozenset({
 })
 
 _Item = TypeVar("_Item")
+_Result = TypeVar("_Result")
 
 
 def client_config(read_timeout: float = READ_TIMEOUT, connect_timeout: float = CONNECT_TIMEOUT) -> Config:
@@ -122,3 +124,12 @@ def describe_aws_error(exc: Exception) -> str:
 def chunked(items: Sequence[_Item], size: int) -> Iterator[list[_Item]]:
     for start in range(0, len(items), size):
         yield list(items[start : start + size])
+
+
+def bounded(work: Callable[[_Item], _Result], keys: Sequence[_Item], workers: int) -> list[_Result]:
+    """``work`` over ``keys`` on at most ``workers`` threads (boto3 clients are thread-safe),
+    results in the order of ``keys``."""
+    if not keys:
+        return []
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(keys)))) as pool:
+        return list(pool.map(work, keys))

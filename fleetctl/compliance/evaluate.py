@@ -77,7 +77,10 @@ def _matches(rule: Rule, node: InstanceSoftware) -> list[_Match]:
         scheme = scheme_for(entry, node.platform_type)
         within, problem = _within(constraint, scheme, entry)
         found.append(_Match(name, display_version(scheme, entry), scheme, within, problem))
-    return found
+    # Sorted and without repeats (an rpm installed for two architectures is one "name version"):
+    # the items do not depend on the order GetInventory returns entries in, so their content
+    # hash changes only when the software does.
+    return sorted(set(found), key=lambda m: (m.name, m.version, m.scheme))
 
 
 def _joined(values: Sequence[str], limit: int = DETAIL_VALUE_MAX) -> str:

@@ -234,7 +234,7 @@ def _rule_from_json(data: Any, where: str) -> Rule:
         ("kind", lambda: check_kind(data["kind"])),
         ("name", lambda: check_name(data["name"])),
         ("platforms", lambda: check_platforms(platforms)),
-        ("severity", lambda: check_severity(data.get("severity", "MEDIUM"))),
+        ("severity", lambda: check_severity(data.get("severity") or "MEDIUM")),
     ]
     if data.get("versions") is not None:
         checks.append(("versions", lambda: check_versions(data["versions"], platforms)))

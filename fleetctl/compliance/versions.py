@@ -19,7 +19,9 @@ What ``AWS:Application`` holds per platform (amazon-ssm-agent sources,
 So the ordering is picked per entry: its ``PackageId`` suffix (``.rpm``/``.deb``) first, then
 the node's ``PlatformType`` (DescribeInstanceInformation: Windows, MacOS), then rpm's own
 attributes (``Release``/``Epoch`` are only ever reported by rpm); whatever is left (snaps,
-Distributor packages) is a dotted version.
+Distributor packages) is a dotted version. ``PlatformName`` is not needed: on Linux the
+entry itself says which package manager reported it (the agent asks dpkg-query when it
+exists, else rpm), which the distribution name would only guess.
 
 Comparing an installed version with a constraint's version:
 

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -50,9 +49,9 @@ from botocore.exceptions import ClientError, ProfileNotFound
 from fleetctl.compliance.clients import MAX_RETRIES as MAX_RETRIES
 from fleetctl.compliance.clients import TIMEOUT_ATTEMPTS as TIMEOUT_ATTEMPTS
 from fleetctl.compliance.clients import bound_timeouts as bound_timeouts
+from fleetctl.compliance.clients import bounded, describe_aws_error
 from fleetctl.compliance.clients import chunked as chunked
 from fleetctl.compliance.clients import client_config as _client_config
-from fleetctl.compliance.clients import describe_aws_error
 from fleetctl.ops.models import (
     AGENT_INSTALL_FAILURE_MARKER,
     APPLICATION,
@@ -143,12 +142,8 @@ def describe_error(exc: Exception) -> str:
 
 def for_each_bounded(lookup: Callable[[_Key], _Result], keys: Sequence[_Key]) -> list[_Result]:
     """``lookup`` for the first :data:`MAX_DETAIL_LOOKUPS` keys on :data:`DETAIL_WORKERS`
-    threads (boto3 clients are thread-safe), results in the order of ``keys``."""
-    selected = list(keys)[:MAX_DETAIL_LOOKUPS]
-    if not selected:
-        return []
-    with ThreadPoolExecutor(max_workers=min(DETAIL_WORKERS, len(selected))) as pool:
-        return list(pool.map(lookup, selected))
+    threads, results in the order of ``keys``."""
+    return bounded(lookup, list(keys)[:MAX_DETAIL_LOOKUPS], DETAIL_WORKERS)
 
 
 def _parse_capture_time(value: str | None) -> datetime | None:

@@ -11,7 +11,7 @@ from typing import Any
 import botocore.session
 import pytest
 
-from fleetctl.compliance import aws
+from fleetctl.compliance import aws, clients
 from fleetctl.compliance.model import COMPLIANCE_TYPE, InstanceVerdict, ItemResult
 from tests.compliance.sw_fakes import (
     TAG_FILTERS,
@@ -309,5 +309,5 @@ def test_bounded_never_runs_more_than_its_workers_at_once() -> None:
             running -= 1
         return n * 2
 
-    assert aws.bounded(work, list(range(40)), workers=3) == [n * 2 for n in range(40)]
+    assert clients.bounded(work, list(range(40)), workers=3) == [n * 2 for n in range(40)]
     assert peak == 3

@@ -393,3 +393,23 @@ def test_report_refuses_a_malformed_type(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "not a compliance type" in done.stderr
     assert fake.requests == []
+
+
+def test_a_fleet_without_managed_nodes_is_not_compliant(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Nothing judged is not compliance: exit 1, and nothing is written."""
+    from fleetctl.cli import main
+    from tests.compliance.sw_fakes import fake_credentials
+
+    fake_credentials(monkeypatch, tmp_path)
+    with FakeAws() as fake:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_SSM", fake.url)
+        fake.add("DescribeInstanceInformation", {"InstanceInformationList": []})
+        code = main(
+            ["compliance", "evaluate", "--workload", "Test", "--policy", policy_file(tmp_path), "--put"]
+        )
+
+    assert code == 1
+    assert fake.ops() == ["DescribeInstanceInformation"]
+    assert "no managed node carries these tags: nothing was judged" in capsys.readouterr().out

@@ -160,3 +160,28 @@ def test_details_fit_the_api_limits() -> None:
     assert result.details["Found"].endswith("more)")
     assert all(1 <= len(key) <= 64 and len(value) <= DETAIL_VALUE_MAX
                for key, value in result.details.items())
+
+
+def test_items_do_not_depend_on_the_order_inventory_lists_packages_in() -> None:
+    # PutComplianceItems' ItemContentHash only helps when unchanged software gives unchanged items.
+    apps = [rpm("telnet", "0.17"), rpm("telnet-server", "0.17"), rpm("telnet", "0.17"),
+            rpm("bash", "5.2.15")]
+    rule = Rule("no-telnet", "forbidden", "telnet*")
+    forward = item(rule, linux(*apps))
+    backward = item(rule, linux(*reversed(apps)))
+    assert forward == backward
+    # the same package twice (two architectures) is listed once
+    assert forward.details["Found"] == "telnet 0.17-1.amzn2023, telnet-server 0.17-1.amzn2023"
+
+
+def test_ubuntu_agent_is_a_snap_among_dpkg_packages() -> None:
+    # dataProvider_unix.go: with snapd installed the agent appends `snap list` entries (no
+    # PackageId) to the dpkg-query ones; SSM Agent on Ubuntu is such a snap.
+    node = InstanceSoftware("i-0ubu", "Linux", "Ubuntu", (
+        deb("snapd", "2.63+24.04ubuntu0.1"),
+        {"Name": "amazon-ssm-agent", "Version": "3.3.987.0", "Publisher": "aws\u2713",
+         "ApplicationType": "admin", "PackageId": ""},
+    ))
+    result = item(AGENT, node)
+    assert result.status == "COMPLIANT"
+    assert (result.details["Found"], result.details["Ordering"]) == ("amazon-ssm-agent 3.3.987.0", "dotted")

@@ -156,3 +156,30 @@ def test_versions_are_shown_as_the_package_manager_prints_them() -> None:
         "1:3.0.8-1.amzn2023"
     )
     assert display_version("deb", UBUNTU_OPENSSL) == "3.0.13-0ubuntu3.4"
+
+
+# Versions in ascending order as each package manager sorts them; every pair must compare
+# the way their positions do (a total order, consistent in both directions).
+ASCENDING = {
+    "rpm": ["0.9", "1.0~rc1", "1.0", "1.0^git1", "1.0a", "1.0.1", "1.1", "1.10", "2.0", "1:0.1"],
+    "deb": ["0.9", "1.0~~", "1.0~", "1.0", "1.0-1", "1.0-1ubuntu1", "1.0+b1", "1.0.1", "1.10",
+            "1:0.1"],
+    "dotted": ["0.9", "1.0.0-alpha", "1.0.0-beta", "1.0", "1.0.0.1", "1.2", "1.10", "9.0", "10.0"],
+}
+
+
+def _installed(scheme: str, text: str) -> dict[str, str]:
+    if scheme != "rpm":
+        return {"Version": text}
+    epoch, _, rest = text.rpartition(":")
+    version, _, release = rest.partition("-")
+    return {"Version": version, "Release": release, "Epoch": epoch}
+
+
+@pytest.mark.parametrize("scheme", sorted(ASCENDING))
+def test_orderings_are_total_and_match_the_package_manager(scheme) -> None:
+    versions = ASCENDING[scheme]
+    for i, left in enumerate(versions):
+        for j, right in enumerate(versions):
+            expected = (i > j) - (i < j)
+            assert compare(scheme, _installed(scheme, left), right) == expected, (left, right)
