@@ -74,7 +74,7 @@ def fleet_of(size: int) -> FleetModel:
 
 def run_evaluate(size: int, latency: float, throttle: float, per_node_reads: bool) -> dict[str, Any]:
     stand_in = FleetStandIn(fleet_of(size), latency=latency, throttle=throttle)
-    stand_in.refuse_application_result = per_node_reads
+    stand_in.accept_any_result_type = not per_node_reads
     with stand_in as aws, tempfile.TemporaryDirectory() as tmp:
         policy = Path(tmp) / "policy.json"
         policy.write_text(json.dumps(POLICY))

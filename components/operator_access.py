@@ -32,6 +32,8 @@ UNSCOPED_READ_ACTIONS = (
     "ssm:DescribeAssociationExecutions",
     "ssm:DescribeAssociationExecutionTargets",
     "ssm:GetInventory",
+    # AWS:Application per node: GetInventory answers no such result type
+    # (fleetctl/compliance/inventory.py).
     "ssm:ListInventoryEntries",
     "ssm:ListResourceComplianceSummaries",
     "ssm:ListComplianceItems",

@@ -360,8 +360,10 @@ def _handler_calls(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, batched: bool
 ) -> list[tuple[str, dict[str, Any]]]:
     """The SSM operations (and parameters) of one handler run against the local endpoint,
-    configured as the stack configures the function; ``batched`` False: the account's
-    GetInventory refuses AWS:Application and the handler reads node by node."""
+    configured as the stack configures the function. ``batched``: a stand-in that answers
+    AWS:Application in GetInventory (the service does not: the API reference allows only
+    AWS:InstanceInformation); False: GetInventory refuses it, as the service does, and the
+    handler reads node by node."""
     from types import SimpleNamespace
 
     from fleetctl.compliance import aws as compliance_aws
@@ -379,7 +381,7 @@ def _handler_calls(
     policy.write_text(POLICY)
     monkeypatch.setenv("SOFTWARE_POLICY_FILE", str(policy))
     monkeypatch.setattr(compliance_aws, "READ_WORKERS", 1)
-    with FakeAws() as fake:
+    with FakeAws(accept_any_result_type=batched) as fake:
         monkeypatch.setenv("AWS_ENDPOINT_URL_SSM", fake.url)
         fake.add("DescribeInstanceInformation", {"InstanceInformationList": [node(iid(1))]})
         agent = [app("amazon-ssm-agent", "3.3.987.0")]

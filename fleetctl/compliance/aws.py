@@ -39,16 +39,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from fleetctl.compliance.clients import bounded, chunked, describe_aws_error
+from fleetctl.compliance import inventory
+from fleetctl.compliance.clients import bounded, describe_aws_error
 from fleetctl.compliance.model import COMPLIANCE_TYPE, InstanceSoftware, InstanceVerdict
 
-APPLICATION = "AWS:Application"
-INSTANCE_ID_KEY = "AWS:InstanceInformation.InstanceId"
+APPLICATION = inventory.APPLICATION
+INSTANCE_ID_KEY = inventory.INSTANCE_ID_KEY
 RESOURCE_TYPE = "ManagedInstance"
 UPLOAD_TYPE = "COMPLETE"
 
 PAGE_SIZE = 50  # DescribeInstanceInformation, GetInventory, ListInventoryEntries: the maximum
-INVENTORY_FILTER_VALUES = 40  # GetInventory: values per filter
+INVENTORY_FILTER_VALUES = inventory.INVENTORY_FILTER_VALUES  # GetInventory: values per filter
 MAX_ITEMS_PER_CALL = 10_000  # PutComplianceItems: Items
 MAX_TITLE = 500  # ComplianceItemEntry.Title
 MAX_DETAIL_KEY = 64  # ComplianceItemDetails keys (AttributeName)
@@ -59,8 +60,8 @@ MAX_CONTENT_HASH = 256  # ItemContentHash
 # Writes in flight at once: well under botocore's default max_pool_connections (10), and a
 # few requests a second per thread at most, so SSM's per-account throttling stays rare.
 PUT_WORKERS = 8
-READ_WORKERS = 8  # ListInventoryEntries fallback only (one read per node)
-UNSUPPORTED_RESULT_TYPE = "InvalidResultAttributeException"
+READ_WORKERS = inventory.READ_WORKERS  # ListInventoryEntries fallback only (one read per node)
+UNSUPPORTED_RESULT_TYPE = inventory.UNSUPPORTED_RESULT_TYPE
 
 @dataclass(frozen=True)
 class FleetNode:
@@ -103,47 +104,6 @@ def discover_fleet(ssm: Any, tags: Mapping[str, str]) -> list[FleetNode]:
     return [nodes[key] for key in sorted(nodes)]
 
 
-_Inventory = tuple[tuple[dict[str, str], ...], str | None]  # entries, capture time
-
-
-def _read_batched(ssm: Any, instance_ids: Sequence[str]) -> dict[str, _Inventory]:
-    """``AWS:Application`` of 40 nodes per GetInventory call (and its pages)."""
-    found: dict[str, _Inventory] = {}
-    for chunk in chunked(list(instance_ids), INVENTORY_FILTER_VALUES):
-        for page in ssm.get_paginator("get_inventory").paginate(
-            Filters=[{"Key": INSTANCE_ID_KEY, "Values": chunk, "Type": "Equal"}],
-            ResultAttributes=[{"TypeName": APPLICATION}],
-            PaginationConfig={"PageSize": PAGE_SIZE},
-        ):
-            for entity in page.get("Entities", []):
-                data = (entity.get("Data") or {}).get(APPLICATION)
-                if data is None or "Id" not in entity:
-                    continue
-                entries = tuple(dict(entry) for entry in data.get("Content") or [])
-                found[entity["Id"]] = (entries, data.get("CaptureTime"))
-    return found
-
-
-def _read_one(ssm: Any, instance_id: str) -> _Inventory | None:
-    """``AWS:Application`` of one node, every page (ListInventoryEntries has no paginator)."""
-    entries: list[dict[str, str]] = []
-    capture_time: str | None = None
-    token: str | None = None
-    while True:
-        kwargs: dict[str, Any] = {"InstanceId": instance_id, "TypeName": APPLICATION, "MaxResults": PAGE_SIZE}
-        if token:
-            kwargs["NextToken"] = token
-        page = ssm.list_inventory_entries(**kwargs)
-        capture_time = capture_time or page.get("CaptureTime")
-        entries.extend(dict(entry) for entry in page.get("Entries") or [])
-        token = page.get("NextToken")
-        if not token:
-            break
-    if capture_time is None and not entries:
-        return None  # no AWS:Application inventory on this node yet
-    return tuple(entries), capture_time
-
-
 def read_inventory(ssm: Any, nodes: Sequence[FleetNode]) -> tuple[list[InstanceSoftware], str]:
     """Every node's ``AWS:Application`` entries, in batches of 40; per node only where the
     service refuses the batched form. Returns the nodes (``applications`` None: no inventory
@@ -153,16 +113,16 @@ def read_inventory(ssm: Any, nodes: Sequence[FleetNode]) -> tuple[list[InstanceS
     ids = [node.instance_id for node in nodes]
     source = "GetInventory"
     try:
-        found = _read_batched(ssm, ids) if ids else {}
+        found = inventory.get_inventory(ssm, ids, APPLICATION) if ids else {}
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") != UNSUPPORTED_RESULT_TYPE:
+        if not inventory.refuses_result_type(exc):
             raise
         source = "ListInventoryEntries"
-        read = bounded(lambda instance_id: _read_one(ssm, instance_id), ids, READ_WORKERS)
-        found = {i: r for i, r in zip(ids, read, strict=True) if r is not None}
+        found = inventory.list_entries_per_node(ssm, ids, APPLICATION, workers=READ_WORKERS)
     software = []
     for node in nodes:
-        entries, capture_time = found.get(node.instance_id, (None, None))
+        read = found.get(node.instance_id)
+        entries, capture_time = (read.entries, read.capture_time) if read else (None, None)
         software.append(
             InstanceSoftware(
                 instance_id=node.instance_id,

@@ -30,7 +30,8 @@ TIMEOUT_ATTEMPTS = 2
 # quota against retry storms. Not adaptive: the AWS SDKs call it experimental ("might change
 # behavior in the future"), and its client-side rate limiter halved the throughput of the
 # batched sweep under random throttling (benchmarks/check_bench.py: 35 s against 18 s at
-# 1,000 instances), while the sweep makes about N/10 calls, far under SSM's read TPS.
+# 1,000 instances, when the sweep made about N/10 calls; it now makes about N + N/10, one
+# AWS:Application read per instance, at most eight in flight).
 # botocore counts max_attempts here as retries after the first call (total_max_attempts = 11).
 MAX_RETRIES = 10
 

@@ -20,7 +20,8 @@ says user data installs its agent, the ``SSM_AGENT_INSTALL_FAILED`` line of its 
 output, ``ec2:GetConsoleOutput``); (2) association: the State Manager
 association of that name (status, overview counts, latest execution and its per-instance
 targets, failure detail per instance); (3) inventory: the ``AWS:Application`` capture time
-per registered instance (GetInventory, 40 instances a call); (4) compliance: per-instance
+per registered instance (``ListInventoryEntries``, one call per instance, eight at a time:
+GetInventory answers no ``AWS:Application`` result type); (4) compliance: per-instance
 ``Association`` and ``Patch`` compliance summaries and the non-compliant items.
 
 Exit codes: 0 healthy (warnings allowed); 1 at least one problem (an instance not
@@ -82,9 +83,13 @@ registered or not Online, association missing/Failed or failed on an instance, n
 [--type AWS:Application] [--name-filter nginx] [--attribute Name] [--columns a,b]
 [--region R] [--profile P] [--json]``
 
-Queries inventory of one type on the fleet's instances (GetInventory, 40 instance ids per
-filter), optionally only entries whose ``--attribute`` (default ``Name``) begins with
-``--name-filter`` (case-sensitive prefix, as the service's ``BeginWith``). Exit codes: 0 at
+Queries inventory of one type on the fleet's instances, optionally only entries whose
+``--attribute`` (default ``Name``) begins with ``--name-filter`` (case-sensitive prefix, as
+the service's ``BeginWith``). ``AWS:InstanceInformation`` and ``AWS:PatchSummary``: GetInventory
+with that result type, 40 instance ids a call. Any other type (GetInventory refuses it as a
+result type): GetInventory with the default result type and the ``--name-filter`` as a filter
+names the managed nodes that have a match, then one ``ListInventoryEntries`` per such node
+(``read_with`` and ``nodes_read`` in ``--json``). Exit codes: 0 at
 least one entry matched, 1 nothing matched (like grep), 2 errors as above. ``--json``::
 
     {
@@ -94,6 +99,7 @@ least one entry matched, 1 nothing matched (like grep), 2 errors as above. ``--j
       "type_name": "AWS:Application", "attribute": "Name", "prefix": "nginx" | null,
       "instances_queried": ["i-..."],
       "instances_without_match": ["i-..."],
+      "read_with": "GetInventory" | "ListInventoryEntries", "nodes_read": 0,
       "matches": [{"instance_id": "i-...", "name": "Test-Web1",
                    "capture_time": ISO-8601 | null,
                    "attributes": {"Name": "nginx", "Version": "1.24.0", ...}}]
@@ -338,7 +344,7 @@ def run_inventory_query(args: argparse.Namespace) -> int:
     clients = aws.make_clients(region=args.region, profile=args.profile, read_timeout=args.read_timeout)
     selector = _selector(args)
     instances = aws.fetch_instances(clients.ec2, selector)
-    matches = (
+    found = (
         aws.query_inventory(
             clients.ssm,
             [i.instance_id for i in instances],
@@ -347,8 +353,9 @@ def run_inventory_query(args: argparse.Namespace) -> int:
             prefix=args.name_filter,
         )
         if instances
-        else []
+        else aws.InventoryQuery([], "GetInventory")
     )
+    matches = found.matches
     if args.json:
         payload = inventory_query_to_json(
             selector,
@@ -358,6 +365,8 @@ def run_inventory_query(args: argparse.Namespace) -> int:
             args.name_filter,
             instances,
             matches,
+            read_with=found.source,
+            nodes_read=found.nodes_read,
         )
         print(json.dumps(payload, indent=2))
     else:
@@ -369,5 +378,7 @@ def run_inventory_query(args: argparse.Namespace) -> int:
                 or sorted({k for m in matches for k in m.attributes})[:6]
                 or [args.attribute]
             )
-        render_inventory_query(instances, matches, args.type_name, columns, _console())
+        render_inventory_query(
+            instances, matches, args.type_name, columns, _console(), found.source, found.nodes_read
+        )
     return 0 if matches else 1

@@ -8,17 +8,22 @@ Limits come from botocore's SSM model (``botocore/data/ssm/2014-11-06/service-2.
   (``tag:<key>``) cannot be combined with other filter keys. Stopped and terminated nodes
   are not returned.
 * ``GetInventory``: MaxResults 1..50, at most 5 filters, at most 40 values per filter,
-  exactly one ``ResultAttributes`` type -> instance ids are queried in chunks of 40.
+  exactly one ``ResultAttributes`` type, and only ``AWS:InstanceInformation`` (the default)
+  or ``AWS:PatchSummary`` is answered: any other type is refused with
+  ``InvalidResultAttributeException`` (:mod:`fleetctl.compliance.inventory`, sources there).
+* ``ListInventoryEntries``: one node and one type per call (any type), MaxResults 1..50.
 * ``ListAssociations``, ``DescribeAssociationExecutions``,
   ``DescribeAssociationExecutionTargets``, ``DescribeInstanceAssociationsStatus``,
   ``ListResourceComplianceSummaries``, ``ListComplianceItems``: MaxResults 1..50.
   Compliance filter values at most 20. ``ListComplianceItems`` takes one resource id per
   call (``ComplianceResourceIdList``: "Currently, you can only specify one resource ID").
 
-Calls per check grow with the fleet only through pages: DescribeInstanceInformation and
-DescribeAssociationExecutionTargets (50 instances a page), GetInventory (40 instances a
-call, ``AWS:Application`` only: its ``CaptureTime`` says whether and when inventory
-arrived), ListResourceComplianceSummaries (50 a page). Per-instance calls are made only
+Calls per check grow with the fleet through pages: DescribeInstanceInformation and
+DescribeAssociationExecutionTargets (50 instances a page), ListResourceComplianceSummaries
+(50 a page); and through ONE call per registered instance: ``ListInventoryEntries``
+(``AWS:Application``, ``MaxResults=1``: its ``CaptureTime`` says whether and when inventory
+arrived), on :data:`~fleetctl.compliance.inventory.READ_WORKERS` threads, since no
+GetInventory form can say it for many nodes at once. Other per-instance calls are made only
 for instances already known to be in trouble (a failed association run, NON_COMPLIANT,
 an agent installed by user data that never registered), at most
 :data:`MAX_DETAIL_LOOKUPS` of each kind, on :data:`DETAIL_WORKERS` threads.
@@ -46,6 +51,7 @@ from botocore.exceptions import ClientError, ProfileNotFound
 
 # Retries, timeouts and chunking live in fleetctl.compliance.clients (shared with the
 # software-policy Lambda function); re-exported here under their old names.
+from fleetctl.compliance import inventory
 from fleetctl.compliance.clients import MAX_RETRIES as MAX_RETRIES
 from fleetctl.compliance.clients import TIMEOUT_ATTEMPTS as TIMEOUT_ATTEMPTS
 from fleetctl.compliance.clients import bound_timeouts as bound_timeouts
@@ -55,7 +61,6 @@ from fleetctl.compliance.clients import client_config as _client_config
 from fleetctl.ops.models import (
     AGENT_INSTALL_FAILURE_MARKER,
     APPLICATION,
-    INSTANCE_INFORMATION,
     Association,
     AssociationExecution,
     AssociationTarget,
@@ -77,7 +82,7 @@ from fleetctl.ops.timeouts import CONNECT_TIMEOUT, READ_TIMEOUT
 RETRY_CONFIG = _client_config()
 
 PAGE_SIZE = 50  # the maximum for every SSM list call used here
-INVENTORY_FILTER_VALUES = 40  # GetInventory: values per filter
+INVENTORY_FILTER_VALUES = inventory.INVENTORY_FILTER_VALUES  # GetInventory: values per filter
 INSTANCE_INFO_FILTER_VALUES = 100  # DescribeInstanceInformation: values per filter
 LATEST_EXECUTIONS_SCANNED = 10
 # Per-instance look-ups (why an association failed, which items are non-compliant, the
@@ -352,40 +357,38 @@ def fetch_instance_association_status(
 
 
 # --- SSM: inventory ------------------------------------------------------------------------
-
-
-def _instance_id_filter(chunk: list[str]) -> dict[str, Any]:
-    return {
-        "Key": f"{INSTANCE_INFORMATION}.InstanceId",
-        "Values": chunk,
-        "Type": "Equal",
-    }
-
-
-def fetch_capture_times(ssm: Any, instance_ids: Sequence[str], type_name: str) -> dict[str, datetime | None]:
-    """Capture time of ``type_name`` per instance that has it, 40 ids per GetInventory
-    call (the entity's ``Data[type].CaptureTime``); instances without the type are absent."""
-    times: dict[str, datetime | None] = {}
-    for chunk in chunked(sorted(set(instance_ids)), INVENTORY_FILTER_VALUES):
-        for page in ssm.get_paginator("get_inventory").paginate(
-            Filters=[_instance_id_filter(chunk)],
-            ResultAttributes=[{"TypeName": type_name}],
-            PaginationConfig={"PageSize": PAGE_SIZE},
-        ):
-            for entity in page.get("Entities", []):
-                item = entity.get("Data", {}).get(type_name)
-                if item and "Id" in entity:
-                    times[entity["Id"]] = _parse_capture_time(item.get("CaptureTime"))
-    return times
+# GetInventory answers only AWS:InstanceInformation / AWS:PatchSummary as its result type
+# (fleetctl.compliance.inventory): AWS:Application is read per node with
+# ListInventoryEntries, the node list narrowed by GetInventory where a filter can do it.
 
 
 def fetch_inventory(ssm: Any, instance_ids: Sequence[str]) -> list[InventoryRecord]:
-    """Whether and when ``AWS:Application`` inventory arrived, per instance (batched)."""
-    captured = fetch_capture_times(ssm, instance_ids, APPLICATION) if instance_ids else {}
+    """Whether and when ``AWS:Application`` inventory arrived, per instance: one
+    ``ListInventoryEntries`` (``MaxResults=1``, its ``CaptureTime``) per instance,
+    :data:`~fleetctl.compliance.inventory.READ_WORKERS` at a time. No GetInventory form
+    can say it for 40 at once: the result type is refused, the ``Exists`` filter needs
+    aggregators, and aggregator groups only count nodes."""
+    ids = sorted(set(instance_ids))
+    found = inventory.list_entries_per_node(
+        ssm, ids, APPLICATION, capture_time_only=True, workers=inventory.READ_WORKERS
+    )
     return [
-        InventoryRecord(instance_id=i, application_capture_time=captured.get(i))
-        for i in sorted(set(instance_ids))
+        InventoryRecord(
+            instance_id=i,
+            application_capture_time=_parse_capture_time(found[i].capture_time) if i in found else None,
+        )
+        for i in ids
     ]
+
+
+@dataclass(frozen=True)
+class InventoryQuery:
+    """What ``inventory query`` found and how it read it (``source``: ``GetInventory`` or
+    ``ListInventoryEntries``; ``nodes_read``: the nodes read one by one)."""
+
+    matches: list[InventoryMatch]
+    source: str
+    nodes_read: int = 0
 
 
 def query_inventory(
@@ -394,36 +397,40 @@ def query_inventory(
     type_name: str,
     attribute: str = "Name",
     prefix: str | None = None,
-) -> list[InventoryMatch]:
+) -> InventoryQuery:
     """Entries of ``type_name`` on the instances, optionally those whose ``attribute``
-    begins with ``prefix`` (server-side ``BeginWith`` filter, re-checked client-side)."""
+    begins with ``prefix`` (server-side ``BeginWith``, re-checked client-side).
+
+    ``AWS:InstanceInformation`` / ``AWS:PatchSummary``: GetInventory with that result type,
+    40 instances a call. Any other type: GetInventory with the default result type names the
+    managed nodes among the instances (with ``prefix``: only those with a matching entry),
+    then one ``ListInventoryEntries`` (every page, the same filter) per such node. A
+    GetInventory that refuses the result type falls back to the per-node reads."""
+    wanted = [inventory.prefix_filter(type_name, attribute, prefix)] if prefix else []
+    ids = sorted(set(instance_ids))
+    found: dict[str, inventory.NodeInventory] | None = None
+    source, nodes_read = "GetInventory", 0
+    if type_name in inventory.GET_INVENTORY_RESULT_TYPES:
+        try:
+            found = inventory.get_inventory(ssm, ids, type_name, wanted)
+        except ClientError as exc:
+            if not inventory.refuses_result_type(exc):
+                raise
+    if found is None:
+        candidates = sorted(inventory.get_inventory(ssm, ids, None, wanted))
+        found = inventory.list_entries_per_node(
+            ssm, candidates, type_name, wanted, workers=inventory.READ_WORKERS
+        )
+        source, nodes_read = "ListInventoryEntries", len(candidates)
     matches: list[InventoryMatch] = []
-    for chunk in chunked(sorted(set(instance_ids)), INVENTORY_FILTER_VALUES):
-        filters: list[dict[str, Any]] = [_instance_id_filter(chunk)]
-        if prefix:
-            filters.append({"Key": f"{type_name}.{attribute}", "Values": [prefix], "Type": "BeginWith"})
-        for page in ssm.get_paginator("get_inventory").paginate(
-            Filters=filters,
-            ResultAttributes=[{"TypeName": type_name}],
-            PaginationConfig={"PageSize": PAGE_SIZE},
-        ):
-            for entity in page.get("Entities", []):
-                item = entity.get("Data", {}).get(type_name)
-                if not item or "Id" not in entity:
-                    continue
-                captured = _parse_capture_time(item.get("CaptureTime"))
-                for entry in item.get("Content", []):
-                    if prefix and not str(entry.get(attribute, "")).startswith(prefix):
-                        continue
-                    matches.append(
-                        InventoryMatch(
-                            instance_id=entity["Id"],
-                            type_name=type_name,
-                            capture_time=captured,
-                            attributes=dict(entry),
-                        )
-                    )
-    return matches
+    for instance_id in sorted(found):
+        read = found[instance_id]
+        captured = _parse_capture_time(read.capture_time)
+        for entry in read.entries:
+            if prefix and not str(entry.get(attribute, "")).startswith(prefix):
+                continue
+            matches.append(InventoryMatch(instance_id, type_name, captured, dict(entry)))
+    return InventoryQuery(matches, source, nodes_read)
 
 
 # --- SSM: compliance -----------------------------------------------------------------------

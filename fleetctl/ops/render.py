@@ -153,6 +153,8 @@ def render_inventory_query(
     type_name: str,
     attributes: list[str],
     console: Console,
+    read_with: str = "GetInventory",
+    nodes_read: int = 0,
 ) -> None:
     names = {i.instance_id: i.name for i in instances}
     table = Table(title=f"{type_name} across {len(instances)} instance(s)")
@@ -172,6 +174,12 @@ def render_inventory_query(
     missing = sorted(set(names) - {m.instance_id for m in matches})
     if missing:
         console.print(f"No match on: {escape(', '.join(missing))}", soft_wrap=True, highlight=False)
+    if read_with == "ListInventoryEntries":
+        # GetInventory answers no other result type than AWS:InstanceInformation/PatchSummary
+        console.print(
+            f"Read with ListInventoryEntries, one call per managed node ({nodes_read} node(s)).",
+            highlight=False,
+        )
 
 
 def render_wait(result: WaitResult, console: Console) -> None:

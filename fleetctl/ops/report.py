@@ -459,8 +459,8 @@ def check_report_to_json(report: CheckReport) -> dict[str, Any]:
                 "agent_is_latest": row.agent_is_latest,
                 "platform": row.platform,
                 "association_status": row.association_status,
-                # schema fleetctl.check/1 kept this key; since one GetInventory call per 40
-                # instances reads one type, it is the AWS:Application capture time too.
+                # schema fleetctl.check/1 kept this key; the check reads one inventory type
+                # (AWS:Application, ListInventoryEntries per instance), so it is that time.
                 "inventory_capture_time": _iso(row.application_capture_time),
                 "application_capture_time": _iso(row.application_capture_time),
                 "compliance": dict(row.compliance),
@@ -523,6 +523,8 @@ def inventory_query_to_json(
     prefix: str | None,
     instances: list[Ec2Instance],
     matches: list[InventoryMatch],
+    read_with: str = "GetInventory",
+    nodes_read: int = 0,
 ) -> dict[str, Any]:
     names = {i.instance_id: i.name for i in instances}
     matched = {m.instance_id for m in matches}
@@ -535,6 +537,11 @@ def inventory_query_to_json(
         "prefix": prefix,
         "instances_queried": sorted(names),
         "instances_without_match": sorted(set(names) - matched),
+        # GetInventory (40 instances a call) or ListInventoryEntries (one call per node in
+        # nodes_read): GetInventory answers no other type than AWS:InstanceInformation and
+        # AWS:PatchSummary.
+        "read_with": read_with,
+        "nodes_read": nodes_read,
         "matches": [
             {
                 "instance_id": m.instance_id,

@@ -3,8 +3,9 @@
 Each instance moves through three steps: its SSM Agent is **Online**
 (DescribeInstanceInformation), the inventory **association** succeeded on it (the latest
 execution's target status), its ``AWS:Application`` **inventory** is present
-(GetInventory). The wait ends when every instance is past the last step (exit 0) or at
-the deadline (exit 3, with each stuck instance, its step and the likely cause).
+(ListInventoryEntries, one call per instance). The wait ends when every instance is past
+the last step (exit 0) or at the deadline (exit 3, with each stuck instance, its step and
+the likely cause).
 
 Poll cadence: none of these change faster than the services update them. The agent sends
 its health ping every 5 minutes (amazon-ssm-agent configuration, ``Ssm.HealthFrequencyMinutes``,
@@ -12,8 +13,8 @@ default 5) and registers at start, State Manager applies a new association withi
 minutes (the agent looks for associations every 10 minutes), and inventory arrives when the
 association runs (schedule at least every 30 minutes). So the first poll is immediate, the
 next after :data:`POLL_FLOOR` (60 s: new instances register at different times, and a
-fleet-wide poll is about N/10 read calls), then doubling up to :data:`POLL_CEILING` (300 s,
-the ping cadence), never past the deadline.
+fleet-wide poll is about N + N/10 read calls, one inventory read per instance), then
+doubling up to :data:`POLL_CEILING` (300 s, the ping cadence), never past the deadline.
 """
 
 from __future__ import annotations

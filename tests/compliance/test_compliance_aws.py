@@ -96,7 +96,10 @@ def test_fleet_is_found_by_its_tags_50_a_page_with_platforms(fake: FakeAws) -> N
 
 
 def test_inventory_is_read_40_nodes_a_call_with_pages(fake: FakeAws) -> None:
-    """90 nodes: GetInventory for ids 1-40 (two pages), 41-80, 81-90; no call per node."""
+    """90 nodes: GetInventory for ids 1-40 (two pages), 41-80, 81-90; no call per node, where
+    an endpoint answers AWS:Application as a result type (the opted-in permissive stand-in;
+    the service refuses it, see the next test)."""
+    fake.accept_any_result_type = True
     ids = [iid(n) for n in range(1, 91)]
     fake.add(
         "GetInventory",
@@ -139,10 +142,7 @@ def test_inventory_falls_back_to_one_node_a_call_when_the_result_type_is_refused
     Result type name AWS:Application is not supported. Supported type names are:
     AWS:InstanceInformation, AWS:PatchSummary."): then ListInventoryEntries per node, pages
     followed (API Reference "ListInventoryEntries": MaxResults 1..50)."""
-    fake.add(
-        "GetInventory",
-        (400, "InvalidResultAttributeException", "Result type name AWS:Application is not supported."),
-    )
+    # the stand-in refuses AWS:Application as the service does (ops_server.result_type_refusal)
     fake.add(
         "ListInventoryEntries",
         {
@@ -176,6 +176,7 @@ def test_inventory_falls_back_to_one_node_a_call_when_the_result_type_is_refused
 def test_other_inventory_errors_are_not_swallowed(fake: FakeAws) -> None:
     from botocore.exceptions import ClientError
 
+    fake.accept_any_result_type = True  # so that the queued denial is the answer
     fake.add("GetInventory", (400, "AccessDeniedException", "not allowed"))
     with pytest.raises(ClientError):
         aws.read_inventory(ssm_client(fake.url), [aws.FleetNode(iid(1))])

@@ -14,6 +14,11 @@ from typing import Any
 import pytest
 
 from fleetctl.compliance.aws import content_hash
+
+# These tests queue batched GetInventory answers (AWS:Application as the result type), which
+# the real service refuses: they opt in to the permissive stand-in. The refused path (one
+# ListInventoryEntries per node) is tested in test_compliance_aws.py and
+# test_compliance_scale.py.
 from tests.compliance.sw_fakes import TAG_FILTERS, app, entity, iid, node, summary
 from tests.ops.ops_server import REPO, FakeAws, clean_env
 
@@ -89,7 +94,7 @@ def expected_put(instance_id: str, items: list[dict[str, Any]], sent: dict[str, 
 
 
 def test_evaluate_put_writes_one_complete_upload_per_node_and_exits_1(tmp_path: Path) -> None:
-    with FakeAws() as fake:
+    with FakeAws(accept_any_result_type=True) as fake:
         fake.add(
             "DescribeInstanceInformation",
             {
@@ -213,7 +218,7 @@ def test_evaluate_put_writes_one_complete_upload_per_node_and_exits_1(tmp_path: 
 
 
 def test_evaluate_of_a_compliant_fleet_exits_0_and_writes_nothing_without_put(tmp_path: Path) -> None:
-    with FakeAws() as fake:
+    with FakeAws(accept_any_result_type=True) as fake:
         fake.add("DescribeInstanceInformation", {"InstanceInformationList": [node(iid(1))]})
         fake.add("GetInventory", {"Entities": [entity(iid(1), GOOD)]})
         done = run(tmp_path, fake, "evaluate", "--workload", "Test", "--policy", policy_file(tmp_path))
@@ -224,7 +229,7 @@ def test_evaluate_of_a_compliant_fleet_exits_0_and_writes_nothing_without_put(tm
 
 
 def test_evaluate_prints_who_breaks_which_rule(tmp_path: Path) -> None:
-    with FakeAws() as fake:
+    with FakeAws(accept_any_result_type=True) as fake:
         fake.add("DescribeInstanceInformation", {"InstanceInformationList": [node(iid(2))]})
         fake.add("GetInventory", {"Entities": [entity(iid(2), BAD)]})
         done = run(tmp_path, fake, "evaluate", "--workload", "Test", "--policy", policy_file(tmp_path))
@@ -238,7 +243,7 @@ def test_evaluate_prints_who_breaks_which_rule(tmp_path: Path) -> None:
 def test_evaluate_reads_the_policy_from_the_stack_file(tmp_path: Path) -> None:
     """--stack dev without a Pulumi CLI: workload, environment and softwarePolicy from
     Pulumi.dev.yaml through the program's config model; its rules are what is written."""
-    with FakeAws() as fake:
+    with FakeAws(accept_any_result_type=True) as fake:
         fake.add("DescribeInstanceInformation", {"InstanceInformationList": [node(iid(1))]})
         fake.add("GetInventory", {"Entities": [entity(iid(1), GOOD)]})
         fake.add("PutComplianceItems", {})
@@ -251,7 +256,7 @@ def test_evaluate_reads_the_policy_from_the_stack_file(tmp_path: Path) -> None:
 
 
 def test_a_refused_write_is_exit_2_with_one_line_per_node(tmp_path: Path) -> None:
-    with FakeAws() as fake:
+    with FakeAws(accept_any_result_type=True) as fake:
         fake.add("DescribeInstanceInformation", {"InstanceInformationList": [node(iid(1))]})
         fake.add("GetInventory", {"Entities": [entity(iid(1), GOOD)]})
         fake.add("PutComplianceItems", (400, "AccessDeniedException", "no"))
@@ -276,7 +281,7 @@ def test_a_refused_write_is_exit_2_with_one_line_per_node(tmp_path: Path) -> Non
     ],
 )
 def test_usage_errors_are_exit_2_with_one_line(tmp_path: Path, args: list[str], message: str) -> None:
-    with FakeAws() as fake:
+    with FakeAws(accept_any_result_type=True) as fake:
         done = run(tmp_path, fake, "evaluate", *args)
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr.strip() == f"fleetctl: error: {message}"
@@ -285,7 +290,7 @@ def test_usage_errors_are_exit_2_with_one_line(tmp_path: Path, args: list[str], 
 
 def test_a_bad_policy_file_names_the_rule_and_key(tmp_path: Path) -> None:
     bad = {"rules": [{"id": "x", "kind": "required", "name": "bash", "versions": ">=banana!"}]}
-    with FakeAws() as fake:
+    with FakeAws(accept_any_result_type=True) as fake:
         done = run(tmp_path, fake, "evaluate", "--workload", "Test", "--policy", policy_file(tmp_path, bad))
     assert done.returncode == 2
     assert done.stderr.startswith(f"fleetctl: error: --policy {tmp_path / 'policy.json'}: rules[0].versions:")
@@ -325,7 +330,7 @@ def queue_report(fake: FakeAws) -> None:
     [("CRITICAL", 0), ("HIGH", 0), ("MEDIUM", 1), ("low", 1), ("UNSPECIFIED", 1), ("NONE", 0)],
 )
 def test_report_fails_at_or_above_the_severity(tmp_path: Path, fail_on: str, code: int) -> None:
-    with FakeAws() as fake:
+    with FakeAws(accept_any_result_type=True) as fake:
         queue_report(fake)
         done = run(tmp_path, fake, "report", "--workload", "Test", "--fail-on", fail_on, "--json")
 
@@ -343,7 +348,7 @@ def test_report_fails_at_or_above_the_severity(tmp_path: Path, fail_on: str, cod
 
 
 def test_report_without_fail_on_fails_on_any_non_compliance(tmp_path: Path) -> None:
-    with FakeAws() as fake:
+    with FakeAws(accept_any_result_type=True) as fake:
         queue_report(fake)
         done = run(tmp_path, fake, "report", "--workload", "Test")
     assert done.returncode == 1
@@ -353,7 +358,7 @@ def test_report_without_fail_on_fails_on_any_non_compliance(tmp_path: Path) -> N
 def test_report_of_one_type_counts_nodes_without_it(tmp_path: Path) -> None:
     """--type Custom:SoftwarePolicy: a node never evaluated has no data of the type, which is
     not compliance."""
-    with FakeAws() as fake:
+    with FakeAws(accept_any_result_type=True) as fake:
         fake.add("DescribeInstanceInformation", {"InstanceInformationList": [node(iid(1)), node(iid(2))]})
         fake.add(
             "ListResourceComplianceSummaries",
@@ -372,7 +377,7 @@ def test_report_of_one_type_counts_nodes_without_it(tmp_path: Path) -> None:
 
 
 def test_report_of_a_compliant_fleet_exits_0(tmp_path: Path) -> None:
-    with FakeAws() as fake:
+    with FakeAws(accept_any_result_type=True) as fake:
         fake.add("DescribeInstanceInformation", {"InstanceInformationList": [node(iid(1))]})
         fake.add(
             "ListResourceComplianceSummaries",
@@ -388,7 +393,7 @@ def test_report_of_a_compliant_fleet_exits_0(tmp_path: Path) -> None:
 
 
 def test_report_refuses_a_malformed_type(tmp_path: Path) -> None:
-    with FakeAws() as fake:
+    with FakeAws(accept_any_result_type=True) as fake:
         done = run(tmp_path, fake, "report", "--workload", "Test", "--type", "Custom:")
     assert done.returncode == 2
     assert "not a compliance type" in done.stderr
@@ -403,7 +408,7 @@ def test_a_fleet_without_managed_nodes_is_not_compliant(
     from tests.compliance.sw_fakes import fake_credentials
 
     fake_credentials(monkeypatch, tmp_path)
-    with FakeAws() as fake:
+    with FakeAws(accept_any_result_type=True) as fake:
         monkeypatch.setenv("AWS_ENDPOINT_URL_SSM", fake.url)
         fake.add("DescribeInstanceInformation", {"InstanceInformationList": []})
         code = main(

@@ -13,6 +13,11 @@ from typing import Any
 import pytest
 
 from fleetctl.compliance import handler as lambda_handler
+
+# These tests queue batched GetInventory answers (AWS:Application as the result type), which
+# the real service refuses: they opt in to the permissive stand-in. The refused path (one
+# ListInventoryEntries per node) is tested in test_compliance_aws.py and
+# test_compliance_scale.py.
 from tests.compliance.sw_fakes import TAG_FILTERS, app, entity, fake_credentials, iid, node
 from tests.ops.ops_server import REPO, FakeAws, clean_env
 
@@ -53,7 +58,7 @@ def queue(fake: FakeAws, put_answer: Any = None) -> None:
 def test_handler_evaluates_and_writes_with_its_request_id(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    with FakeAws() as fake:
+    with FakeAws(accept_any_result_type=True) as fake:
         lambda_env(monkeypatch, tmp_path, fake.url)
         queue(fake)
         result = lambda_handler.handler({}, SimpleNamespace(aws_request_id=REQUEST_ID))
@@ -77,7 +82,7 @@ def test_handler_evaluates_and_writes_with_its_request_id(
 
 
 def test_a_failed_write_fails_the_invocation(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    with FakeAws() as fake:
+    with FakeAws(accept_any_result_type=True) as fake:
         lambda_env(monkeypatch, tmp_path, fake.url)
         queue(fake, put_answer=(400, "InvalidResourceId", "gone"))
         with pytest.raises(
@@ -132,7 +137,7 @@ def test_handler_runs_without_the_cli_side_modules(tmp_path: Path) -> None:
     be imported, as in the function's package."""
     policy = tmp_path / "software_policy.json"
     policy.write_text(json.dumps(POLICY))
-    with FakeAws() as fake:
+    with FakeAws(accept_any_result_type=True) as fake:
         queue(fake)
         env = clean_env(
             tmp_path,
@@ -164,6 +169,7 @@ def test_handler_runs_without_the_cli_side_modules(tmp_path: Path) -> None:
         "fleetctl.compliance.clients",
         "fleetctl.compliance.evaluate",
         "fleetctl.compliance.handler",
+        "fleetctl.compliance.inventory",
         "fleetctl.compliance.model",
         "fleetctl.compliance.rules",
         "fleetctl.compliance.run",

@@ -42,7 +42,7 @@ def test_reads_are_batched_and_writes_one_per_node(
     model = FleetModel.healthy(SIZE)
     model.instances[5].inventory = False
     stand_in = FleetStandIn(model, throttle=0.1, seed=3)
-    stand_in.refuse_application_result = per_node
+    stand_in.accept_any_result_type = not per_node
     with stand_in:
         result = run_policy(ssm_client(stand_in.url), TAGS, RULES, put=True)
 

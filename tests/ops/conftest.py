@@ -12,6 +12,7 @@ import pytest
 from moto import mock_aws
 from ops_fleet import REGION, Fleet
 
+from fleetctl.compliance import inventory
 from fleetctl.ops import aws
 
 
@@ -33,6 +34,8 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
 
 @pytest.fixture
 def fleet(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fleet]:
+    # Stubber answers in queue order: the per-node inventory reads run one at a time here.
+    monkeypatch.setattr(inventory, "READ_WORKERS", 1)
     with mock_aws():
         f = Fleet()
         monkeypatch.setattr(aws, "make_clients", f.make_clients)

@@ -9,7 +9,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from botocore.exceptions import ClientError
 from botocore.stub import Stubber
+from ops_server import UNSUPPORTED_RESULT_TYPE, result_type_refusal
 
 ASSOCIATION_ID = "8dfe3659-4309-493a-8755-0123456789ab"
 EXECUTION_ID = "1a2b3c4d-1111-2222-3333-444455556666"
@@ -19,6 +21,20 @@ TAG_FILTERS = [
     {"Key": "tag:Environment", "Values": ["OELabIPM"]},
     {"Key": "tag:Workload", "Values": ["Test"]},
 ]
+
+
+def refuse_unsupported_result_types(client: Any) -> Any:
+    """Makes a Stubber-backed SSM client refuse GetInventory result types as the service does
+    (ops_server.result_type_refusal), before the Stubber's queue is consulted."""
+
+    def refuse(params: dict[str, Any], **_: Any) -> None:
+        message = result_type_refusal(params)
+        if message:
+            error = {"Error": {"Code": UNSUPPORTED_RESULT_TYPE, "Message": message}}
+            raise ClientError(error, "GetInventory")
+
+    client.meta.events.register("provide-client-params.ssm.GetInventory", refuse)
+    return client
 
 
 def capture(ts: datetime) -> str:
@@ -158,6 +174,22 @@ def application_entity(
     }
 
 
+def application_entries(
+    instance_id: str, packages: list[tuple[str, str]], captured: datetime | None = None
+) -> dict[str, Any]:
+    """A ListInventoryEntries answer for AWS:Application (no CaptureTime without data)."""
+    if not packages and captured is None:
+        return {"InstanceId": instance_id, "TypeName": "AWS:Application", "Entries": []}
+    content = application_entity(instance_id, packages, captured)["Data"]["AWS:Application"]
+    return {
+        "InstanceId": instance_id,
+        "TypeName": "AWS:Application",
+        "SchemaVersion": "1.1",
+        "CaptureTime": content["CaptureTime"],
+        "Entries": content["Content"],
+    }
+
+
 def compliance_summary(
     instance_id: str, kind: str = "Association", status: str = "COMPLIANT"
 ) -> dict[str, Any]:
@@ -259,24 +291,13 @@ def stub_fleet(
             },
             {"InstanceId": failed_on, "MaxResults": 50},
         )
-    # One GetInventory call per 40 registered instances reads the AWS:Application capture
-    # times (no per-instance ListInventoryEntries).
-    ordered = sorted(registered)
-    for start in range(0, len(ordered), 40):
-        chunk = ordered[start : start + 40]
+    # One ListInventoryEntries per registered instance (MaxResults 1: its CaptureTime), in id
+    # order (the fixtures run the per-node reads on one thread for the Stubber's queue).
+    for instance_id in sorted(registered):
         stub.add_response(
-            "get_inventory",
-            {
-                "Entities": [
-                    application_entity(i, [("amazon-ssm-agent", "3.3.987.0")], app_capture)
-                    for i in chunk
-                ]
-            },
-            {
-                "Filters": inventory_filter(chunk),
-                "ResultAttributes": [{"TypeName": "AWS:Application"}],
-                "MaxResults": 50,
-            },
+            "list_inventory_entries",
+            application_entries(instance_id, [("amazon-ssm-agent", "3.3.987.0")], app_capture),
+            {"InstanceId": instance_id, "TypeName": "AWS:Application", "MaxResults": 1},
         )
     if registered:
         summaries = [

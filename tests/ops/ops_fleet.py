@@ -6,6 +6,7 @@ from typing import Any
 
 import boto3
 from botocore.stub import Stubber
+from ops_fakes import refuse_unsupported_result_types
 
 from fleetctl.ops import aws
 
@@ -18,7 +19,10 @@ class Fleet:
 
     def __init__(self) -> None:
         self.ec2 = boto3.client("ec2", region_name=REGION, config=aws.RETRY_CONFIG)
-        self.ssm = boto3.client("ssm", region_name=REGION, config=aws.RETRY_CONFIG)
+        # refuses GetInventory result types as the service does (AWS:Application among them)
+        self.ssm = refuse_unsupported_result_types(
+            boto3.client("ssm", region_name=REGION, config=aws.RETRY_CONFIG)
+        )
         self.stub = Stubber(self.ssm)
         iam = boto3.client("iam", region_name=REGION)
         iam.create_role(RoleName="fleet-role", AssumeRolePolicyDocument="{}")

@@ -18,6 +18,27 @@ from xml.sax.saxutils import escape
 
 REPO = Path(__file__).resolve().parents[2]
 
+# What GetInventory answers as a result type, and how it refuses the rest, word for word:
+# API Reference, ResultAttribute ("Valid value: AWS:InstanceInformation"); the service's
+# answer quoted in aws/aws-sdk#640 and turbot/steampipe-plugin-aws#1972. Every stand-in
+# (FakeAws, ops_standin.FleetStandIn, ops_fakes' Stubber hook) refuses the same way unless a
+# test opts in to the permissive old behaviour.
+SUPPORTED_RESULT_TYPES = ("AWS:InstanceInformation", "AWS:PatchSummary")
+UNSUPPORTED_RESULT_TYPE = "InvalidResultAttributeException"
+
+
+def result_type_refusal(params: dict[str, Any]) -> str | None:
+    """The service's refusal message for a GetInventory request, None when it answers."""
+    for attribute in params.get("ResultAttributes") or []:
+        type_name = attribute.get("TypeName")
+        if type_name not in SUPPORTED_RESULT_TYPES:
+            return (
+                f"Result type name {type_name} is not supported. Supported type names are: "
+                f"{', '.join(SUPPORTED_RESULT_TYPES)}. Default result type name is "
+                f"{SUPPORTED_RESULT_TYPES[0]}."
+            )
+    return None
+
 
 def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     """Environment for a CLI subprocess: no AWS settings or files from the host."""
@@ -67,7 +88,11 @@ def ec2_instances_xml(instances: list[dict[str, Any]]) -> str:
 
 
 class FakeAws:
-    def __init__(self) -> None:
+    """Queued answers per operation. GetInventory with a result type the service refuses is
+    answered with its refusal (the queue untouched), unless ``accept_any_result_type``."""
+
+    def __init__(self, accept_any_result_type: bool = False) -> None:
+        self.accept_any_result_type = accept_any_result_type
         self.queues: dict[str, deque[Any]] = defaultdict(deque)
         self.requests: list[tuple[str, dict[str, Any]]] = []
         fake = self
@@ -86,6 +111,12 @@ class FakeAws:
                     form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
                     op, params, kind = form.get("Action", "?"), form, "xml"
                 fake.requests.append((op, params))
+                refusal = None if fake.accept_any_result_type or op != "GetInventory" else (
+                    result_type_refusal(params)
+                )
+                if refusal:
+                    self._send(400, "json", {"__type": UNSUPPORTED_RESULT_TYPE, "message": refusal})
+                    return
                 queue = fake.queues.get(op)
                 if not queue:
                     self._send(500, "json", {"__type": "InternalServerError", "message": op})

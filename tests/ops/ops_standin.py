@@ -21,6 +21,11 @@ from typing import Any
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
+try:  # on sys.path as tests/ops (its tests, the benchmarks) or as the package tests.ops
+    from ops_server import UNSUPPORTED_RESULT_TYPE, result_type_refusal
+except ModuleNotFoundError:
+    from tests.ops.ops_server import UNSUPPORTED_RESULT_TYPE, result_type_refusal
+
 ASSOCIATION_ID = "8dfe3659-4309-493a-8755-0123456789ab"
 EXECUTION_ID = "1a2b3c4d-1111-2222-3333-444455556666"
 PROFILE_ARN = "arn:aws:iam::123456789012:instance-profile/fleet"
@@ -115,9 +120,10 @@ class FleetStandIn:
         self.now = datetime.now(UTC)
         # PutComplianceItems bodies by resource id (last one wins, as COMPLETE uploads do)
         self.compliance: dict[str, dict[str, Any]] = {}
-        # GetInventory refusing AWS:Application as a result type, as accounts report
-        # (aws/aws-sdk#640): the software policy then reads per node.
-        self.refuse_application_result = False
+        # GetInventory refuses every result type but AWS:InstanceInformation and
+        # AWS:PatchSummary, as the service does (ops_server.result_type_refusal); True: the
+        # old, permissive stand-in that answers AWS:Application too.
+        self.accept_any_result_type = False
         stand_in = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -313,21 +319,25 @@ class FleetStandIn:
         }
 
     def _GetInventory(self, params: dict[str, Any]) -> Any:
-        (type_filter,) = params["ResultAttributes"]
-        type_name = type_filter["TypeName"]
-        if self.refuse_application_result and type_name == "AWS:Application":
-            return _Refusal(
-                400,
-                {
-                    "__type": "InvalidResultAttributeException",
-                    "message": f"Result type name {type_name} is not supported. Supported type names "
-                    "are: AWS:InstanceInformation, AWS:PatchSummary.",
-                },
-            )
-        ids = set(params["Filters"][0]["Values"])
-        if len(ids) > 40:
-            raise AssertionError("GetInventory filter with more than 40 values")
-        matching = [i for i in self.model.instances if i.instance_id in ids and i.inventory]
+        refusal = None if self.accept_any_result_type else result_type_refusal(params)
+        if refusal:
+            return _Refusal(400, {"__type": UNSUPPORTED_RESULT_TYPE, "message": refusal})
+        type_name = (params.get("ResultAttributes") or [{}])[0].get("TypeName", "AWS:InstanceInformation")
+        filters = params.get("Filters") or []
+        if len(filters) > 5 or any(len(f["Values"]) > 40 for f in filters):
+            raise AssertionError("GetInventory with more than 5 filters or 40 values in one")
+        ids = {v for f in filters if f["Key"] == "AWS:InstanceInformation.InstanceId" for v in f["Values"]}
+        wanted = [f for f in filters if f["Key"] != "AWS:InstanceInformation.InstanceId"]
+        # Every managed node has AWS:InstanceInformation; a filter on another type's attribute
+        # keeps the nodes with at least one matching entry (the console's inventory filter).
+        matching = [
+            i
+            for i in self.model.instances
+            if i.instance_id in ids
+            and i.online
+            and all(self._has_match(i, f) for f in wanted)
+            and (type_name == "AWS:InstanceInformation" or i.inventory)
+        ]
         page, token = _page(matching, params)
         result: dict[str, Any] = {
             "Entities": [
@@ -336,9 +346,9 @@ class FleetStandIn:
                     "Data": {
                         type_name: {
                             "TypeName": type_name,
-                            "SchemaVersion": "1.1",
+                            "SchemaVersion": "1.0",
                             "CaptureTime": _capture(self.now - timedelta(minutes=18)),
-                            "Content": self._applications(i),
+                            "Content": self._content(i, type_name),
                         }
                     },
                 }
@@ -349,6 +359,28 @@ class FleetStandIn:
             result["NextToken"] = token
         return result
 
+    def _content(self, inst: Instance, type_name: str) -> list[dict[str, str]]:
+        if type_name == "AWS:Application":
+            return self._applications(inst)
+        if type_name == "AWS:InstanceInformation":
+            return [
+                {"InstanceId": inst.instance_id, "PlatformType": inst.platform, "InstanceStatus": "Active"}
+            ]
+        return []
+
+    def _has_match(self, inst: Instance, flt: dict[str, Any]) -> bool:
+        """Whether one of the node's AWS:Application entries passes ``flt`` (Equal or
+        BeginWith on ``AWS:Application.<attribute>``); other types are not modelled."""
+        type_name, _, attribute = flt["Key"].rpartition(".")
+        if type_name not in ("AWS:Application", "") or not inst.inventory:
+            return False
+        begin = flt.get("Type", "Equal") == "BeginWith"
+        return any(
+            (str(entry.get(attribute, "")).startswith(tuple(flt["Values"])) if begin
+             else str(entry.get(attribute, "")) in flt["Values"])
+            for entry in self._applications(inst)
+        )
+
     @staticmethod
     def _applications(inst: Instance) -> list[dict[str, str]]:
         if inst.applications is not None:
@@ -357,9 +389,18 @@ class FleetStandIn:
 
     def _ListInventoryEntries(self, params: dict[str, Any]) -> dict[str, Any]:
         inst = next((i for i in self.model.instances if i.instance_id == params["InstanceId"]), None)
-        if inst is None or not inst.inventory:
-            return {"InstanceId": params["InstanceId"], "TypeName": params["TypeName"], "Entries": []}
-        entries, token = _page(self._applications(inst), params)
+        empty = {"InstanceId": params["InstanceId"], "TypeName": params["TypeName"], "Entries": []}
+        if inst is None or not inst.inventory or params["TypeName"] != "AWS:Application":
+            return empty
+        filters = params.get("Filters") or []
+        if len(filters) > 5:
+            raise AssertionError("ListInventoryEntries with more than 5 filters")
+        kept = [
+            entry
+            for entry in self._applications(inst)
+            if all(self._has_match(Instance(inst.instance_id, "", applications=[entry]), f) for f in filters)
+        ]
+        entries, token = _page(kept, params)
         result: dict[str, Any] = {
             "InstanceId": inst.instance_id,
             "TypeName": params["TypeName"],

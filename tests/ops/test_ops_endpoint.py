@@ -13,11 +13,12 @@ from pathlib import Path
 from ops_fakes import (
     ASSOCIATION_ID,
     NOW,
-    application_entity,
+    application_entries,
     association_description,
     compliance_summary,
     execution,
     execution_target,
+    inventory_entity,
     node,
 )
 from ops_server import REPO, FakeAws, clean_env, ec2_instances_xml
@@ -53,16 +54,13 @@ def queue_fleet(fake: FakeAws) -> None:
         "DescribeAssociationExecutionTargets",
         {"AssociationExecutionTargets": [execution_target(i) for i in IDS]},
     )
-    # one GetInventory call for both instances (40 a call), no per-instance call
-    fake.add(
-        "GetInventory",
-        {
-            "Entities": [
-                application_entity(i, [("amazon-ssm-agent", "3.3.987.0")], NOW - timedelta(minutes=5))
-                for i in IDS
-            ]
-        },
-    )
+    # one ListInventoryEntries per instance (GetInventory refuses AWS:Application); the two
+    # answers are alike, so the order the concurrent reads take them in does not matter
+    for instance_id in IDS:
+        fake.add(
+            "ListInventoryEntries",
+            application_entries(instance_id, [("amazon-ssm-agent", "3.3.987.0")], NOW - timedelta(minutes=5)),
+        )
     fake.add(
         "ListResourceComplianceSummaries",
         {"ResourceComplianceSummaryItems": [compliance_summary(i) for i in IDS]},
@@ -106,11 +104,16 @@ def test_check_end_to_end_through_endpoint_override(tmp_path: Path) -> None:
         "DescribeAssociation",
         "DescribeAssociationExecutions",
         "DescribeAssociationExecutionTargets",
-        "GetInventory",
+        "ListInventoryEntries",
+        "ListInventoryEntries",
         "ListResourceComplianceSummaries",
     ]
-    assert fake.requests[7][1]["ResultAttributes"] == [{"TypeName": "AWS:Application"}]
-    assert fake.requests[7][1]["Filters"][0]["Values"] == IDS
+    assert sorted(
+        (p["InstanceId"], p["TypeName"], p["MaxResults"])
+        for op, p in fake.requests
+        if op == "ListInventoryEntries"
+    ) == [(i, "AWS:Application", 1) for i in IDS]
+    assert all(r["application_capture_time"] for r in report["instances"])
     ec2_request = fake.requests[0][1]
     assert ec2_request["Filter.1.Name"] == "tag:Environment"
     assert ec2_request["Filter.2.Name"] == "tag:Workload"
@@ -123,18 +126,19 @@ def test_inventory_query_end_to_end(tmp_path: Path) -> None:
             "DescribeInstances",
             ec2_instances_xml([{"id": i, "tags": {**TAGS, "Name": "Test-Web"}} for i in IDS]),
         )
-        fake.add(
-            "GetInventory",
-            {"Entities": [application_entity(IDS[1], [("nginx", "1.24.0")])]},
-        )
+        # the default result type, narrowed to the nodes with an nginx entry
+        fake.add("GetInventory", {"Entities": [inventory_entity(IDS[1])]})
+        fake.add("ListInventoryEntries", application_entries(IDS[1], [("nginx", "1.24.0")]))
         result = run(["inventory", "query", "--workload", "Test", "--name-filter", "nginx"], fake, tmp_path)
 
     assert result.returncode == 0, result.stderr
     assert "nginx" in result.stdout and "1.24.0" in result.stdout
     assert f"No match on: {IDS[0]}" in result.stdout
+    assert "Read with ListInventoryEntries, one call per managed node (1 node(s))." in result.stdout
+    nginx = {"Key": "AWS:Application.Name", "Values": ["nginx"], "Type": "BeginWith"}
     get_inventory = dict(fake.requests)["GetInventory"]
-    assert get_inventory["Filters"][1] == {
-        "Key": "AWS:Application.Name",
-        "Values": ["nginx"],
-        "Type": "BeginWith",
+    assert "ResultAttributes" not in get_inventory  # AWS:InstanceInformation, the default
+    assert get_inventory["Filters"][1] == nginx
+    assert dict(fake.requests)["ListInventoryEntries"] == {
+        "InstanceId": IDS[1], "TypeName": "AWS:Application", "MaxResults": 50, "Filters": [nginx],
     }

@@ -1,4 +1,5 @@
-"""The AWS-calling functions against Stubber: pagination, GetInventory chunking, limits."""
+"""The AWS-calling functions against Stubber: pagination, GetInventory chunking, per-node
+inventory reads, limits."""
 
 from __future__ import annotations
 
@@ -15,15 +16,18 @@ from ops_fakes import (
     NOW,
     OTHER_ASSOCIATION_ID,
     TAG_FILTERS,
-    application_entity,
+    application_entries,
     association_description,
     compliance_summary,
     execution,
     execution_target,
+    inventory_entity,
     inventory_filter,
     node,
+    refuse_unsupported_result_types,
 )
 
+from fleetctl.compliance import inventory
 from fleetctl.ops import aws
 from fleetctl.ops.models import FleetSelector
 from fleetctl.ops.report import choose_association
@@ -36,8 +40,11 @@ def ids(n: int, start: int = 0) -> list[str]:
 
 
 @pytest.fixture
-def ssm(aws_env: None) -> Iterator[tuple[Any, Stubber]]:
-    client = boto3.client("ssm", region_name="us-east-1", config=aws.RETRY_CONFIG)
+def ssm(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, Stubber]]:
+    client = refuse_unsupported_result_types(
+        boto3.client("ssm", region_name="us-east-1", config=aws.RETRY_CONFIG)
+    )
+    monkeypatch.setattr(inventory, "READ_WORKERS", 1)  # the Stubber answers in queue order
     with Stubber(client) as stub:
         yield client, stub
         stub.assert_no_pending_responses()
@@ -61,31 +68,19 @@ def test_managed_nodes_consume_every_page(ssm: tuple[Any, Stubber]) -> None:
     assert all(n.ping_status == "Online" for n in nodes)
 
 
-def test_get_inventory_chunks_40_ids_per_filter_and_pages(ssm: tuple[Any, Stubber]) -> None:
-    """botocore's SSM model (service-2.json): InventoryFilterValueList max 40,
-    ResultAttributeList exactly 1, GetInventory MaxResults 1..50."""
+def test_application_capture_times_one_list_call_per_instance(ssm: tuple[Any, Stubber]) -> None:
+    """GetInventory answers no AWS:Application result type (API Reference, ResultAttribute;
+    aws/aws-sdk#640), and no filter or group says which nodes have that type or when it was
+    captured (user guide, "Aggregating inventory data"): one ListInventoryEntries per
+    instance, MaxResults 1, its CaptureTime; a node without the type answers no CaptureTime."""
     client, stub = ssm
-    fleet = ids(85)
-    chunks = [fleet[:40], fleet[40:80], fleet[80:]]
-    base = {"ResultAttributes": [{"TypeName": "AWS:Application"}], "MaxResults": 50}
-    pkgs = [("amazon-ssm-agent", "3.3.987.0")]
-    # the first chunk is answered over two pages
-    stub.add_response(
-        "get_inventory",
-        {"Entities": [application_entity(i, pkgs) for i in chunks[0][:25]], "NextToken": "p2"},
-        {"Filters": inventory_filter(chunks[0]), **base},
-    )
-    stub.add_response(
-        "get_inventory",
-        {"Entities": [application_entity(i, pkgs) for i in chunks[0][25:]]},
-        {"Filters": inventory_filter(chunks[0]), **base, "NextToken": "p2"},
-    )
-    for chunk in chunks[1:]:
+    fleet = ids(3)
+    for instance_id in fleet:
+        captured = instance_id != fleet[-1]
         stub.add_response(
-            "get_inventory",
-            # the last instance has no AWS:Application inventory yet
-            {"Entities": [application_entity(i, pkgs) for i in chunk if i != fleet[-1]]},
-            {"Filters": inventory_filter(chunk), **base},
+            "list_inventory_entries",
+            application_entries(instance_id, [("bash", "5.2.15")] if captured else []),
+            {"InstanceId": instance_id, "TypeName": "AWS:Application", "MaxResults": 1},
         )
 
     records = aws.fetch_inventory(client, list(reversed(fleet)))
@@ -93,6 +88,54 @@ def test_get_inventory_chunks_40_ids_per_filter_and_pages(ssm: tuple[Any, Stubbe
     assert [r.instance_id for r in records] == fleet
     assert all(r.application_capture_time is not None for r in records[:-1])
     assert records[-1].application_capture_time is None
+
+
+def test_get_inventory_refuses_application_as_result_type(ssm: tuple[Any, Stubber]) -> None:
+    """The rule every stand-in follows: API Reference, ResultAttribute.TypeName "Valid value:
+    AWS:InstanceInformation"; the service's answer to anything else, quoted in aws/aws-sdk#640
+    and turbot/steampipe-plugin-aws#1972, word for word."""
+    from botocore.exceptions import ClientError
+
+    client, _ = ssm
+    with pytest.raises(ClientError) as refused:
+        client.get_inventory(ResultAttributes=[{"TypeName": "AWS:Application"}])
+    assert inventory.refuses_result_type(refused.value)
+    assert refused.value.response["Error"]["Message"] == (
+        "Result type name AWS:Application is not supported. Supported type names are: "
+        "AWS:InstanceInformation, AWS:PatchSummary. Default result type name is "
+        "AWS:InstanceInformation."
+    )
+
+
+def test_get_inventory_chunks_40_ids_per_filter_and_pages(ssm: tuple[Any, Stubber]) -> None:
+    """botocore's SSM model (service-2.json): InventoryFilterValueList max 40,
+    ResultAttributeList exactly 1, GetInventory MaxResults 1..50; a result type the
+    service answers (AWS:InstanceInformation)."""
+    client, stub = ssm
+    fleet = ids(85)
+    chunks = [fleet[:40], fleet[40:80], fleet[80:]]
+    base = {"ResultAttributes": [{"TypeName": "AWS:InstanceInformation"}], "MaxResults": 50}
+    stub.add_response(
+        "get_inventory",
+        {"Entities": [inventory_entity(i) for i in chunks[0][:25]], "NextToken": "p2"},
+        {"Filters": inventory_filter(chunks[0]), **base},
+    )
+    stub.add_response(
+        "get_inventory",
+        {"Entities": [inventory_entity(i) for i in chunks[0][25:]]},
+        {"Filters": inventory_filter(chunks[0]), **base, "NextToken": "p2"},
+    )
+    for chunk in chunks[1:]:
+        stub.add_response(
+            "get_inventory",
+            {"Entities": [inventory_entity(i) for i in chunk if i != fleet[-1]]},
+            {"Filters": inventory_filter(chunk), **base},
+        )
+
+    found = inventory.get_inventory(client, list(reversed(fleet)), "AWS:InstanceInformation")
+
+    assert sorted(found) == fleet[:-1]
+    assert found[fleet[0]].entries[0]["InstanceId"] == fleet[0]
 
 
 def test_batch_limits_match_botocore_model() -> None:
@@ -119,40 +162,77 @@ def test_batch_limits_match_botocore_model() -> None:
     assert "only specify one resource ID" in doc
 
 
-def test_query_inventory_prefix_filter_and_chunks(ssm: tuple[Any, Stubber]) -> None:
+NGINX = {"Key": "AWS:Application.Name", "Values": ["nginx"], "Type": "BeginWith"}
+
+
+def test_query_application_narrows_nodes_then_reads_each(ssm: tuple[Any, Stubber]) -> None:
+    """A type GetInventory refuses as a result type: GetInventory with the default result
+    type and the prefix as a filter on the type's attribute names the nodes with a match
+    (user guide, "Querying an inventory collection by using filters": AWS:Application.Name
+    Begin with), 40 instance ids a call; then ListInventoryEntries per such node, every page,
+    the same filter, re-checked client-side."""
     client, stub = ssm
     fleet = ids(41)
-    for chunk, entities in (
-        (
-            fleet[:40],
-            [
-                application_entity(fleet[0], [("nginx", "1.24.0"), ("nginx-filesystem", "1.24.0")]),
-                # an entity whose content the service did not narrow: re-checked client-side
-                application_entity(fleet[1], [("nginx", "1.22.1"), ("openssl", "3.0.8")]),
-            ],
-        ),
-        (fleet[40:], []),
-    ):
-        stub.add_response(
-            "get_inventory",
-            {"Entities": entities},
-            {
-                "Filters": [
-                    *inventory_filter(chunk),
-                    {"Key": "AWS:Application.Name", "Values": ["nginx"], "Type": "BeginWith"},
-                ],
-                "ResultAttributes": [{"TypeName": "AWS:Application"}],
-                "MaxResults": 50,
-            },
-        )
+    stub.add_response(
+        "get_inventory",
+        {"Entities": [inventory_entity(fleet[0]), inventory_entity(fleet[1])]},
+        {"Filters": [*inventory_filter(fleet[:40]), NGINX], "MaxResults": 50},
+    )
+    stub.add_response(
+        "get_inventory",
+        {"Entities": []},
+        {"Filters": [*inventory_filter(fleet[40:]), NGINX], "MaxResults": 50},
+    )
+    first = application_entries(fleet[0], [("nginx", "1.24.0")])
+    stub.add_response(
+        "list_inventory_entries",
+        {**first, "NextToken": "p2"},
+        {"InstanceId": fleet[0], "TypeName": "AWS:Application", "MaxResults": 50, "Filters": [NGINX]},
+    )
+    stub.add_response(
+        "list_inventory_entries",
+        application_entries(fleet[0], [("nginx-filesystem", "1.24.0")]),
+        {
+            "InstanceId": fleet[0], "TypeName": "AWS:Application", "MaxResults": 50, "Filters": [NGINX],
+            "NextToken": "p2",
+        },
+    )
+    stub.add_response(
+        "list_inventory_entries",
+        # an answer the service did not narrow: re-checked client-side
+        application_entries(fleet[1], [("nginx", "1.22.1"), ("openssl", "3.0.8")]),
+        {"InstanceId": fleet[1], "TypeName": "AWS:Application", "MaxResults": 50, "Filters": [NGINX]},
+    )
 
-    matches = aws.query_inventory(client, fleet, "AWS:Application", prefix="nginx")
+    found = aws.query_inventory(client, fleet, "AWS:Application", prefix="nginx")
 
-    assert [(m.instance_id, m.attributes["Name"], m.attributes["Version"]) for m in matches] == [
+    assert (found.source, found.nodes_read) == ("ListInventoryEntries", 2)
+    assert [(m.instance_id, m.attributes["Name"], m.attributes["Version"]) for m in found.matches] == [
         (fleet[0], "nginx", "1.24.0"),
         (fleet[0], "nginx-filesystem", "1.24.0"),
         (fleet[1], "nginx", "1.22.1"),
     ]
+
+
+def test_query_instance_information_stays_batched(ssm: tuple[Any, Stubber]) -> None:
+    """AWS:InstanceInformation is a result type GetInventory answers: 40 ids a call, no
+    per-node read."""
+    client, stub = ssm
+    fleet = ids(2)
+    stub.add_response(
+        "get_inventory",
+        {"Entities": [inventory_entity(i) for i in fleet]},
+        {
+            "Filters": inventory_filter(fleet),
+            "ResultAttributes": [{"TypeName": "AWS:InstanceInformation"}],
+            "MaxResults": 50,
+        },
+    )
+
+    found = aws.query_inventory(client, fleet, "AWS:InstanceInformation", attribute="PlatformType")
+
+    assert (found.source, found.nodes_read) == ("GetInventory", 0)
+    assert [m.attributes["PlatformType"] for m in found.matches] == ["Linux", "Linux"]
 
 
 def test_execution_targets_and_compliance_paginate(ssm: tuple[Any, Stubber]) -> None:
