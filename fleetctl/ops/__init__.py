@@ -125,7 +125,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fleetctl.ops import timeouts
-from fleetctl.ops.models import APPLICATION, FleetSelector
+from fleetctl.ops.models import APPLICATION, FleetSelector, InventoryRecord
 from fleetctl.ops.stack import StackError, resolve_stack
 
 # boto3, botocore and rich are imported where a check runs, not here: every fleetctl
@@ -308,8 +308,14 @@ def run_check(args: argparse.Namespace) -> int:
             raise aws.OpsError(f"--wait: {exc}") from None
     clients = aws.make_clients(region=args.region, profile=args.profile, read_timeout=args.read_timeout)
 
+    # Inventory found by an earlier poll of --wait (one read per instance is the costly part).
+    inventory_seen: dict[str, InventoryRecord] = {}
+
     def collect() -> CheckReport:
-        snapshot = aws.collect_snapshot(clients, _selector(args), association_names(args))
+        snapshot = aws.collect_snapshot(
+            clients, _selector(args), association_names(args), inventory_seen=inventory_seen
+        )
+        inventory_seen.update({record.instance_id: record for record in snapshot.inventory})
         return evaluate(
             snapshot,
             now=datetime.now(UTC),

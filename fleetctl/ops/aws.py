@@ -40,7 +40,7 @@ Endpoints are not configured here: botocore honours ``AWS_ENDPOINT_URL_SSM`` and
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -497,10 +497,13 @@ def collect_snapshot(
     selector: FleetSelector,
     association_names: Sequence[str],
     compliance_types: Sequence[str] = ("Association", "Patch"),
+    inventory_seen: Mapping[str, InventoryRecord] | None = None,
 ) -> FleetSnapshot:
     """Runs the fetchers in a fixed order (EC2, registration, association, inventory,
     compliance) and bundles the results; no judgement here. ``association_names`` are tried
-    in order; the first name that exists is used."""
+    in order; the first name that exists is used. ``inventory_seen``: records of an earlier
+    poll of the same wait; an instance whose inventory had arrived then is not read again
+    (inventory does not go away, and reading it is one call per instance)."""
     ec2, ssm = clients.ec2, clients.ssm
     instances = fetch_instances(ec2, selector)
     nodes = fetch_managed_nodes(ssm, selector)
@@ -542,8 +545,15 @@ def collect_snapshot(
         )
         statuses = [s for s in looked_up if s is not None]
 
-    # Unregistered instances have no inventory to read: only registered ones are asked.
-    inventory = fetch_inventory(ssm, registered)
+    # Unregistered instances have no inventory to read: only registered ones are asked, and
+    # of those only the ones an earlier poll did not already find inventory for.
+    seen = {
+        i: record
+        for i, record in (inventory_seen or {}).items()
+        if i in registered and record.application_capture_time is not None
+    }
+    inventory = [*seen.values(), *fetch_inventory(ssm, [i for i in registered if i not in seen])]
+    inventory.sort(key=lambda record: record.instance_id)
 
     compliance: list[ComplianceSummary] = []
     items: list[ComplianceItem] = []

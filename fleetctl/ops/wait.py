@@ -13,7 +13,8 @@ default 5) and registers at start, State Manager applies a new association withi
 minutes (the agent looks for associations every 10 minutes), and inventory arrives when the
 association runs (schedule at least every 30 minutes). So the first poll is immediate, the
 next after :data:`POLL_FLOOR` (60 s: new instances register at different times, and a
-fleet-wide poll is about N + N/10 read calls, one inventory read per instance), then
+fleet-wide poll is about N/10 read calls plus one inventory read per registered instance
+whose inventory has not arrived yet: ``fleetctl check`` remembers the ones it found), then
 doubling up to :data:`POLL_CEILING` (300 s, the ping cadence), never past the deadline.
 """
 

@@ -156,6 +156,10 @@ def test_wait_until_new_instances_come_online(
     )
     assert progress[-1].startswith("wait: 4/4 SSM Agent Online, 4/4 association succeeded, 4/4 inventory")
     assert aws.calls["DescribeInstanceInformation"] == 3
+    # Inventory is read once per instance per poll only until it has arrived: polls read
+    # 2 (the two registered), then 4 - 2 already seen, then the 2 new ones again (inventory
+    # arrived after the second pause); 2 + 4 + 4 = 10 without remembering.
+    assert aws.calls["ListInventoryEntries"] == 2 + 2 + 2
 
 
 def test_wait_times_out_naming_stuck_instances_and_cause(
