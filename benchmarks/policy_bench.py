@@ -24,12 +24,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from fleetctl.analyzer_client import (  # noqa: E402
+from fleetctl.plan.analyzer_client import (  # noqa: E402
     PolicyPackServer,
     load_config_file,
     mandatory,
 )
-from fleetctl.mockrun import RecordedResource, run_program  # noqa: E402
+from fleetctl.plan.mockrun import RecordedResource, run_program  # noqa: E402
 
 STACK = "pulumi:pulumi:Stack"
 

@@ -11,9 +11,21 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-# Modules that contribute subcommands, in help order. A module missing here is simply
-# not offered (the offline plan does not need boto3, the fleet checks do not need pulumi).
-SUBCOMMAND_MODULES = ("fleetctl.plan", "fleetctl.ops", "fleetctl.compliance.cli", "fleetctl.report")
+# Modules that contribute subcommands, in help order. A module missing here (or its whole
+# package) is simply not offered (the offline plan does not need boto3, the fleet checks do
+# not need pulumi).
+SUBCOMMAND_MODULES = (
+    "fleetctl.plan.command",
+    "fleetctl.ops",
+    "fleetctl.compliance.cli",
+    "fleetctl.report",
+)
+
+
+def _is_module_or_its_package(missing: str | None, module_name: str) -> bool:
+    """Whether the module not found is ``module_name`` itself or a package holding it
+    (``fleetctl.plan`` for ``fleetctl.plan.command``)."""
+    return missing is not None and (missing == module_name or module_name.startswith(f"{missing}."))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,8 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
+            if not _is_module_or_its_package(exc.name, module_name):
+                raise  # a dependency is missing, not the subcommand
             continue
         module.register(subparsers)
     return parser

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from fleetctl.mockrun import RecordedResource, Recording, run_program
+from fleetctl.plan.mockrun import RecordedResource, Recording, run_program
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from components.amis import SUPPORTED_OS, agent_user_data
-from fleetctl.mockrun import Recording, run_program
+from fleetctl.plan.mockrun import Recording, run_program
 
 INSTANCE = "aws:ec2/instance:Instance"
 TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
@@ -144,7 +144,7 @@ def test_a_group_of_a_thousand_is_still_two_resources() -> None:
 
 
 def test_plan_shows_a_group_as_one_line_with_its_capacity(scaled: Recording) -> None:
-    from fleetctl.render import key_properties
+    from fleetctl.plan.render import key_properties
 
     props = key_properties(scaled.one(GROUP, "fleet-web-asg"))
     assert props["desiredCapacity"] == "3" and props["minSize"] == "2"
@@ -155,8 +155,8 @@ def test_plan_shows_a_group_as_one_line_with_its_capacity(scaled: Recording) -> 
 
 def test_critical_path_ends_with_the_group(scaled: Recording) -> None:
     """VPC (3 s) -> endpoint SG (3 s) -> interface endpoint (150 s) -> group (90 s)."""
-    from fleetctl.critical_path import create_seconds, critical_path
-    from fleetctl.plan import plan_nodes
+    from fleetctl.plan.command import plan_nodes
+    from fleetctl.plan.critical_path import create_seconds, critical_path
 
     assert create_seconds(TEMPLATE, True) == 2
     assert create_seconds(GROUP, True) == 90

@@ -23,7 +23,7 @@ from components.operator_access import (
 )
 from components.partition import Partition
 from components.reporting import InventoryReporting, InventoryReportingArgs
-from fleetctl.mockrun import Recording, record
+from fleetctl.plan.mockrun import Recording, record
 from fleetctl.project import StackSettings
 
 TAGS = {"Environment": "OELabIPM", "Workload": "Test"}
@@ -369,7 +369,7 @@ def test_operator_policy_covers_every_call_of_the_fleet_checks() -> None:
 def test_s3_endpoint_lets_workloads_reach_only_the_listed_buckets() -> None:
     """The gateway endpoint's route wins over 0.0.0.0/0 for S3 in the region (VPC user guide,
     "Gateway endpoints"), so its policy decides every S3 request of the fleet."""
-    from fleetctl.mockrun import run_program
+    from fleetctl.plan.mockrun import run_program
 
     rec = run_program("dev", overrides={
         "aws:region": "eu-west-1",

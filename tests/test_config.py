@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from components.config import ConfigError, StackConfig, parse_stack_config
-from fleetctl.mockrun import partial_recording, run_program
+from fleetctl.plan.mockrun import partial_recording, run_program
 
 FLEET_OK = [{"role": "WebServer", "count": 1}]
 

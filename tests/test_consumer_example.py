@@ -11,9 +11,9 @@ from typing import Any
 
 import pulumi
 
-from fleetctl.analyzer_client import check_recording, load_config_file, mandatory
-from fleetctl.mockrun import Recording, run_program
-from fleetctl.mocks import AwsMocks
+from fleetctl.plan.analyzer_client import check_recording, load_config_file, mandatory
+from fleetctl.plan.mockrun import Recording, run_program
+from fleetctl.plan.mocks import AwsMocks
 
 CONSUMER = Path(__file__).resolve().parent.parent / "examples" / "consumer"
 ROOT = Path(__file__).resolve().parent.parent

@@ -27,7 +27,7 @@ import pytest
 
 from components.amis import SUPPORTED_OS
 from components.config import KNOWN_INSTANCE_TYPES, ConfigError, FleetGroup, parse_stack_config
-from fleetctl.mockrun import partial_recording, run_program
+from fleetctl.plan.mockrun import partial_recording, run_program
 
 ROOT_SNAPSHOT_GIB = {
     "amazon-linux-2023": 8,

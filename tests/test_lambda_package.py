@@ -81,7 +81,7 @@ def test_a_missing_dependency_stops_the_run_before_anything_is_registered(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from components import lambda_package
-    from fleetctl.mockrun import partial_recording, run_program
+    from fleetctl.plan.mockrun import partial_recording, run_program
 
     monkeypatch.setattr(lambda_package, "RUNTIME_DISTRIBUTIONS", ("univers-not-installed",))
     with pytest.raises(lambda_package.PackagingError) as caught:

@@ -33,7 +33,7 @@ import pytest
 
 from components.config import WORKLOAD_MAX, ConfigError, FleetGroup, parse_stack_config
 from components.fleet import instance_name
-from fleetctl.mockrun import Recording, run_program
+from fleetctl.plan.mockrun import Recording, run_program
 
 LONGEST = "W" + "x" * (WORKLOAD_MAX - 2) + "9"
 LONGEST_ROLE = "R" + "o" * 31  # FleetGroup.role allows 32 characters

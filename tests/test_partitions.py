@@ -23,9 +23,9 @@ import pulumi
 import pytest
 
 from components.config import ConfigError
-from fleetctl.analyzer_client import PolicyPackServer, load_config_file
-from fleetctl.mockrun import Recording, partial_recording, run_program
-from fleetctl.mocks import AwsMocks
+from fleetctl.plan.analyzer_client import PolicyPackServer, load_config_file
+from fleetctl.plan.mockrun import Recording, partial_recording, run_program
+from fleetctl.plan.mocks import AwsMocks
 
 GOV = "us-gov-west-1"
 RHEL_COMMERCIAL, RHEL_GOVCLOUD = "309956199498", "219670896067"

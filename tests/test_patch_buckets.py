@@ -18,7 +18,7 @@ import pytest
 from components.config import ConfigError
 from components.endpoints import SSM_REGIONAL_BUCKETS
 from components.patch_buckets import PATCH_MANAGER_BUCKETS, patching_buckets
-from fleetctl.mockrun import Recording, partial_recording, run_program
+from fleetctl.plan.mockrun import Recording, partial_recording, run_program
 
 # Region code -> (aws-patch-manager bucket, patch-baseline-snapshot bucket), as the guide lists.
 USER_GUIDE_ROWS = {

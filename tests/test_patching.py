@@ -23,7 +23,7 @@ from components.alerts import ComplianceAlerts, ComplianceAlertsArgs
 from components.config import FleetGroup, InstallWindowConfig
 from components.partition import Partition
 from components.patching import PatchManagement, PatchManagementArgs
-from fleetctl.mockrun import RecordedResource, Recording, record, run_program
+from fleetctl.plan.mockrun import RecordedResource, Recording, record, run_program
 from fleetctl.project import StackSettings
 
 BASELINE = "aws:ssm/patchBaseline:PatchBaseline"

@@ -19,7 +19,7 @@ import pytest
 
 from components.config import ConfigError, StackConfig, parse_stack_config
 from components.window_schedule import window_schedule_problem
-from fleetctl.mockrun import partial_recording, run_program
+from fleetctl.plan.mockrun import partial_recording, run_program
 
 P = "ssm-inventory:patching"
 UBUNTU = [{"role": "WebServer", "count": 1, "os": "ubuntu-24.04"}]

@@ -12,9 +12,9 @@ from typing import Any
 import pulumi
 import pytest
 
-from fleetctl.analyzer_client import check_recording, load_config_file, mandatory
-from fleetctl.mockrun import UNKNOWN, Recording, run_program
-from fleetctl.mocks import AwsMocks
+from fleetctl.plan.analyzer_client import check_recording, load_config_file, mandatory
+from fleetctl.plan.mockrun import UNKNOWN, Recording, run_program
+from fleetctl.plan.mocks import AwsMocks
 
 
 class UnknownOutputsMocks(AwsMocks):

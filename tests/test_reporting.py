@@ -16,7 +16,7 @@ import pytest
 
 from components.inventory_tables import INVENTORY_TABLES, PARTITION_KEYS
 from components.named_queries import load_queries
-from fleetctl.mockrun import Recording, run_program
+from fleetctl.plan.mockrun import Recording, run_program
 
 SOURCE = "111122223333"
 SYNC = "aws:ssm/resourceDataSync:ResourceDataSync"

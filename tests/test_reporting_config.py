@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from components.config import ConfigError, parse_stack_config
-from fleetctl.mockrun import partial_recording, run_program
+from fleetctl.plan.mockrun import partial_recording, run_program
 
 KEY = "ssm-inventory:reporting"
 DEST = {"destinationBucket": "central-inventory", "destinationRegion": "us-east-1"}

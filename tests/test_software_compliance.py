@@ -56,7 +56,7 @@ from components.software_compliance import (
     log_group_name,
     log_retention,
 )
-from fleetctl.mockrun import Recording, record
+from fleetctl.plan.mockrun import Recording, record
 from fleetctl.project import StackSettings
 
 TAGS = {"Environment": "OELabIPM", "Workload": "Test"}
@@ -287,7 +287,7 @@ def test_archive_carries_the_policy_at_its_root() -> None:
 
 
 def test_writer_policy_only_when_asked_for(dev: Recording) -> None:
-    from fleetctl.mockrun import run_program
+    from fleetctl.plan.mockrun import run_program
 
     assert not dev.by_type("ssm-inventory:iam:ComplianceWriterAccess")
     assert dev.outputs.get("complianceWriterPolicyArn") is None  # a None export is left out
@@ -333,7 +333,7 @@ def test_prod_evaluates_its_policy_hourly_and_dev_only_from_the_cli(
 
 
 def test_the_stacks_rules_go_into_the_function(prod: Recording) -> None:
-    from fleetctl.mockrun import run_program
+    from fleetctl.plan.mockrun import run_program
 
     rules = [{"id": "ssm-agent-minimum", "kind": "required", "name": "amazon-ssm-agent",
               "versions": ">=3.3.40.0", "platforms": ["Linux"], "severity": "CRITICAL"}]
@@ -345,7 +345,7 @@ def test_the_stacks_rules_go_into_the_function(prod: Recording) -> None:
 
 
 def test_schedule_unset_means_no_function(prod: Recording) -> None:
-    from fleetctl.mockrun import run_program
+    from fleetctl.plan.mockrun import run_program
 
     rules = [{"id": "ssm-agent", "kind": "required", "name": "amazon-ssm-agent"}]
     manual = run_program("prod", overrides={"softwarePolicy": {"rules": rules}})

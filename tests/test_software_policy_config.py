@@ -17,7 +17,7 @@ from components.config import ConfigError, parse_stack_config
 from components.event_schedule import schedule_problem
 from fleetctl.compliance.model import Rule
 from fleetctl.compliance.rules import MAX_RULES
-from fleetctl.mockrun import partial_recording, run_program
+from fleetctl.plan.mockrun import partial_recording, run_program
 
 AGENT = {"id": "ssm-agent", "kind": "required", "name": "amazon-ssm-agent", "versions": ">=3.3.40.0"}
 

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from components.amis import SUPPORTED_OS
-from fleetctl.mockrun import RecordedResource, Recording, run_program
+from fleetctl.plan.mockrun import RecordedResource, Recording, run_program
 from tests.conftest import is_taggable, tags_of
 
 INSTANCE = "aws:ec2/instance:Instance"

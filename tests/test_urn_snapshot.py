@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from fleetctl.mockrun import Recording
+from fleetctl.plan.mockrun import Recording
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 

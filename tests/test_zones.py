@@ -17,8 +17,8 @@ import pytest
 
 from components.config import ConfigError
 from components.zones import Zone, pick_zones
-from fleetctl.mockrun import Recording, partial_recording, run_program
-from fleetctl.mocks import AwsMocks, zone_ids_by_name
+from fleetctl.plan.mockrun import Recording, partial_recording, run_program
+from fleetctl.plan.mocks import AwsMocks, zone_ids_by_name
 
 SUBNET = "aws:ec2/subnet:Subnet"
 T2_FLEET = [{"role": "WebServer", "count": 1, "instanceType": "t2.micro"}]

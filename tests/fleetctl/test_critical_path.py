@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fleetctl.critical_path import (
+from fleetctl.plan.critical_path import (
     CREATE_SECONDS,
     DEFAULT_CREATE_SECONDS,
     GATEWAY_ENDPOINT_SECONDS,

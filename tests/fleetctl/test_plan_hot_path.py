@@ -14,9 +14,9 @@ import pulumi
 import pytest
 from pulumi.output import Unknown
 
-from fleetctl import plan
-from fleetctl.mockrun import UNKNOWN, _plain
-from fleetctl.plan import json_text
+from fleetctl.plan import command
+from fleetctl.plan.command import json_text
+from fleetctl.plan.mockrun import UNKNOWN, _plain
 
 from .conftest import ROOT, plan_in_process
 
@@ -88,7 +88,7 @@ def test_plan_is_built_with_the_run_heap_frozen_and_leaves_it_unfrozen(
         frozen_while_reporting.append(gc.get_freeze_count())
         raise RuntimeError("report failed")
 
-    monkeypatch.setattr(plan, "_report", report)
+    monkeypatch.setattr(command, "_report", report)
     before = gc.get_freeze_count()
     with pytest.raises(RuntimeError, match="report failed"):
         plan_in_process("--stack", "dev", "--no-policy", "--json")
@@ -97,9 +97,9 @@ def test_plan_is_built_with_the_run_heap_frozen_and_leaves_it_unfrozen(
 
 
 def test_survivors_of_a_full_collection_are_frozen_inside_and_unfrozen_after() -> None:
-    """fleetctl.heap: a full collection inside the block freezes what survived it (later
+    """fleetctl.plan.heap: a full collection inside the block freezes what survived it (later
     full collections skip it); leaving the block unfreezes it and removes the callback."""
-    from fleetctl.heap import survivors_frozen
+    from fleetctl.plan.heap import survivors_frozen
 
     before = gc.get_freeze_count()
     callbacks = list(gc.callbacks)
@@ -120,7 +120,7 @@ def test_young_garbage_cycles_are_still_collected_inside_survivors_frozen() -> N
     collection are freed by the next one."""
     import weakref
 
-    from fleetctl.heap import survivors_frozen
+    from fleetctl.plan.heap import survivors_frozen
 
     class Node:
         pass

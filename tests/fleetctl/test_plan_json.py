@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from fleetctl.mockrun import Recording
-from fleetctl.plan import SCHEMA
+from fleetctl.plan.command import SCHEMA
+from fleetctl.plan.mockrun import Recording
 
 INSTANCE = "aws:ec2/instance:Instance"
 ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"

@@ -158,7 +158,7 @@ def test_stack_error_type_is_raised_by_resolve(tmp_path: Path) -> None:
 
 def test_program_exports_what_stack_reads(tmp_path: Path) -> None:
     """The outputs `--stack` reads (docs/outputs.md) are the program's, with the stack's values."""
-    from fleetctl.mockrun import run_program
+    from fleetctl.plan.mockrun import run_program
 
     rec = run_program("prod", overrides={"aws:region": "eu-west-1"})
     outputs = rec.outputs

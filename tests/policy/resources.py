@@ -1,4 +1,4 @@
-"""A minimal stand-in for ``fleetctl.mockrun.RecordedResource`` for protocol tests that
+"""A minimal stand-in for ``fleetctl.plan.mockrun.RecordedResource`` for protocol tests that
 build resources by hand (the e2e tests use real recordings)."""
 
 from __future__ import annotations

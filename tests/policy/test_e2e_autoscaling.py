@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from fleetctl.analyzer_client import PolicyPackServer, load_config_file, mandatory
-from fleetctl.mockrun import RecordedResource, Recording, run_program
+from fleetctl.plan.analyzer_client import PolicyPackServer, load_config_file, mandatory
+from fleetctl.plan.mockrun import RecordedResource, Recording, run_program
 from tests.policy.test_e2e import PACK_DIR, _both, _first, _summary, deprecated_policy
 
 TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from fleetctl.analyzer_client import Diagnostic, PolicyPackServer, load_config_file, mandatory
-from fleetctl.mockrun import RecordedResource, Recording, run_program
+from fleetctl.plan.analyzer_client import Diagnostic, PolicyPackServer, load_config_file, mandatory
+from fleetctl.plan.mockrun import RecordedResource, Recording, run_program
 
 PACK_DIR = Path(__file__).resolve().parents[2] / "policy"
 INSTANCE = "aws:ec2/instance:Instance"

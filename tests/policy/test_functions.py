@@ -24,8 +24,8 @@ from ssm_policies.functions import (
     lambda_runtime_supported,
 )
 
-from fleetctl.analyzer_client import PolicyPackServer, load_config_file, mandatory
-from fleetctl.mockrun import RecordedResource, Recording
+from fleetctl.plan.analyzer_client import PolicyPackServer, load_config_file, mandatory
+from fleetctl.plan.mockrun import RecordedResource, Recording
 from tests.policy.helpers import UNKNOWN, stack_violations, urn, violations
 
 FUNCTION = "aws:lambda/function:Function"

@@ -13,7 +13,7 @@ import pytest
 from google.protobuf import empty_pb2
 from pulumi.runtime.proto import analyzer_pb2_grpc
 
-from fleetctl.analyzer_client import (
+from fleetctl.plan.analyzer_client import (
     PolicyPackError,
     PolicyPackServer,
     load_config_file,

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from ssm_policies.reporting import athena_workgroup_enforced, glue_table_projection, one_sync_per_region
 
-from fleetctl.analyzer_client import PolicyPackServer, load_config_file, mandatory
-from fleetctl.mockrun import Recording
+from fleetctl.plan.analyzer_client import PolicyPackServer, load_config_file, mandatory
+from fleetctl.plan.mockrun import Recording
 from tests.policy.helpers import stack_violations, urn, violations
 
 SYNC = "aws:ssm/resourceDataSync:ResourceDataSync"

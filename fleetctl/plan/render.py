@@ -22,9 +22,9 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
-from fleetctl.critical_path import CriticalPath, format_seconds
-from fleetctl.mockrun import RecordedResource, Recording
-from fleetctl.placeholders import Placeholders
+from fleetctl.plan.critical_path import CriticalPath, format_seconds
+from fleetctl.plan.mockrun import RecordedResource, Recording
+from fleetctl.plan.placeholders import Placeholders
 
 # Levels in the order a reader cares about them.
 LEVEL_ORDER = ("mandatory", "remediate", "advisory")

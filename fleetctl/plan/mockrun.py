@@ -29,7 +29,7 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.proto import engine_pb2
 from pulumi.runtime.stack import run_in_stack
 
-from fleetctl.mocks import AwsMocks
+from fleetctl.plan.mocks import AwsMocks
 from fleetctl.project import PROJECT_ROOT, StackSettings, load_stack_settings, region_of
 
 STACK_TYPE = "pulumi:pulumi:Stack"

@@ -13,7 +13,7 @@ import itertools
 from collections.abc import Sequence
 from pathlib import Path
 
-from fleetctl.mockrun import RecordedResource, Recording
+from fleetctl.plan.mockrun import RecordedResource, Recording
 
 GRAPH_SUFFIXES = (".mmd", ".dot", ".svg")
 

@@ -72,9 +72,9 @@ from typing import Any
 
 import yaml
 
-from fleetctl.critical_path import CriticalPath, Node, create_seconds, critical_path
-from fleetctl.heap import freeze_at_exit, survivors_frozen
-from fleetctl.mockrun import Recording, run_program
+from fleetctl.plan.critical_path import CriticalPath, Node, create_seconds, critical_path
+from fleetctl.plan.heap import freeze_at_exit, survivors_frozen
+from fleetctl.plan.mockrun import Recording, run_program
 from fleetctl.project import (
     PROJECT_ROOT,
     SECRET_PLACEHOLDER,
@@ -164,11 +164,11 @@ def load_policy_config(path: Path) -> dict[str, Any]:
 def evaluate_policy(recording: Recording, pack_dir: Path, config_path: Path | None) -> dict[str, Any]:
     """Runs the pack over the recording through the analyzer gRPC protocol."""
     try:
-        from fleetctl import analyzer_client  # the policy issue's helper
+        from fleetctl.plan import analyzer_client  # the policy issue's helper
     except ModuleNotFoundError as exc:
-        if exc.name != "fleetctl.analyzer_client":
+        if exc.name != "fleetctl.plan.analyzer_client":
             raise
-        raise PlanError("the policy helper fleetctl.analyzer_client is not installed; "
+        raise PlanError("the policy helper fleetctl.plan.analyzer_client is not installed; "
                         "use --no-policy") from None
     if not (pack_dir / "PulumiPolicy.yaml").is_file():
         raise PlanError(f"--policy-pack {pack_dir}: no PulumiPolicy.yaml")
@@ -336,9 +336,9 @@ def _error(message: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from fleetctl.graph import GRAPH_SUFFIXES
-    from fleetctl.mocks import AwsMocks
-    from fleetctl.placeholders import TracingMocks
+    from fleetctl.plan.graph import GRAPH_SUFFIXES
+    from fleetctl.plan.mocks import AwsMocks
+    from fleetctl.plan.placeholders import TracingMocks
 
     settings: StackSettings | None = None
     try:
@@ -354,7 +354,7 @@ def run(args: argparse.Namespace) -> int:
         return _error(str(exc))
 
     freeze_at_exit()
-    with survivors_frozen():  # see fleetctl.heap: full collections skip the run's old heap
+    with survivors_frozen():  # see fleetctl.plan.heap: full collections skip the run's old heap
         try:
             recording = run_program(settings, project_dir, mocks=mocks)
         except (PlanError, ProjectError) as exc:
@@ -372,7 +372,7 @@ def run(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace, recording: Recording, settings: StackSettings,
             mocks: Any, project_dir: Path) -> int:
     """Critical path, policy, graph and output of a recorded plan; the exit code."""
-    from fleetctl.graph import GraphFormatError, write_graph
+    from fleetctl.plan.graph import GraphFormatError, write_graph
 
     path = critical_path(plan_nodes(recording))
     try:
@@ -395,7 +395,7 @@ def _report(args: argparse.Namespace, recording: Recording, settings: StackSetti
             for piece in json_text(build_document(recording, path, policy, settings)):
                 sys.stdout.write(piece)
         else:
-            from fleetctl.render import RenderOptions, render_plan
+            from fleetctl.plan.render import RenderOptions, render_plan
 
             options = RenderOptions(full=args.full, placeholders=mocks.placeholders,
                                     secrets=settings.secrets, notes=settings.notes)

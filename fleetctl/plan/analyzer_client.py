@@ -30,7 +30,8 @@ import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, engine_pb2_grpc
 
-DEFAULT_PACK_DIR = Path(__file__).resolve().parent.parent / "policy"
+# The repo's pack: this file is fleetctl/plan/analyzer_client.py, two packages below the root.
+DEFAULT_PACK_DIR = Path(__file__).resolve().parents[2] / "policy"
 _MAX_MESSAGE = 400 * 1024 * 1024  # the SDK's own limit; big stacks exceed gRPC's 4 MB default
 _CHANNEL_OPTIONS = [
     ("grpc.max_receive_message_length", _MAX_MESSAGE),
@@ -44,7 +45,7 @@ class PolicyPackError(Exception):
 
 
 class AnalyzedResource(Protocol):
-    """What the client needs of a resource (``fleetctl.mockrun.RecordedResource`` fits)."""
+    """What the client needs of a resource (``fleetctl.plan.mockrun.RecordedResource`` fits)."""
 
     urn: str
     type: str
