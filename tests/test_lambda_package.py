@@ -6,7 +6,7 @@ in a fresh interpreter started with ``-I -S``: no site-packages, no PYTHONPATH, 
 directory on ``sys.path``. Its path holds only the unpacked package and the AWS SDK that every
 Lambda Python runtime includes (Lambda developer guide, "Building Lambda functions with
 Python": "an environment that includes the SDK for Python (Boto3)"). So pulumi, pydantic,
-rich, fleetctl.ops or anything else the program has installed cannot be imported by
+rich, fleetctl.ops, fleetctl.plan or anything else the program has installed cannot be imported by
 accident: a module that needs them fails here as it would in Lambda.
 """
 
@@ -48,6 +48,8 @@ def test_engine_is_the_package_init_and_every_compliance_module_but_the_cli(tmp_
     (tmp_path / "fleetctl" / "cli.py").write_text("")
     (tmp_path / "fleetctl" / "ops").mkdir()
     (tmp_path / "fleetctl" / "ops" / "aws.py").write_text("")
+    (tmp_path / "fleetctl" / "plan").mkdir()
+    (tmp_path / "fleetctl" / "plan" / "mockrun.py").write_text("")
     (package / "notes.txt").write_text("")
     files = engine_files(tmp_path)
     assert sorted(files) == ["fleetctl/__init__.py", "fleetctl/compliance/__init__.py",
@@ -69,11 +71,11 @@ def test_dependencies_come_from_the_installed_distributions() -> None:
     assert [p for p in files if p.startswith("semantic_version-") and p.endswith(".dist-info/METADATA")]
     assert not [p for p in files if p.rsplit("/", 1)[-1] in {"RECORD", "INSTALLER", "REQUESTED",
                                                                "direct_url.json"}]
-    # Nothing of the program's own stack: no pulumi, pydantic, rich, fleetctl.ops or CLI.
+    # Nothing of the program's own stack: no pulumi, pydantic, rich, fleetctl.ops, plan or CLI.
     tops = {path.split("/")[0] for path in files}
     assert not tops & {"pulumi", "pulumi_aws", "pydantic", "pydantic_core", "rich", "yaml",
                        "components", "boto3", "botocore"}
-    assert not [p for p in files if p.startswith(("fleetctl/ops/", "fleetctl/cli"))]
+    assert not [p for p in files if p.startswith(("fleetctl/ops/", "fleetctl/plan/", "fleetctl/cli"))]
     assert "fleetctl/compliance/cli.py" not in files
 
 
@@ -130,7 +132,7 @@ import importlib, json, sys, sysconfig
 package, sdk, handler, *modules = sys.argv[1:]
 stdlib = tuple({sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"]})
 sys.path[:0] = [package, sdk]
-for blocked in ("pulumi", "pydantic", "rich", "yaml", "components", "fleetctl.ops"):
+for blocked in ("pulumi", "pydantic", "rich", "yaml", "components", "fleetctl.ops", "fleetctl.plan"):
     try:
         importlib.import_module(blocked)
     except ImportError:

@@ -14,6 +14,7 @@ from google.protobuf import empty_pb2
 from pulumi.runtime.proto import analyzer_pb2_grpc
 
 from fleetctl.plan.analyzer_client import (
+    DEFAULT_PACK_DIR,
     PolicyPackError,
     PolicyPackServer,
     load_config_file,
@@ -51,6 +52,13 @@ def instance(name: str = "web1", **changes: object) -> Res:
 def pack() -> Iterator[PolicyPackServer]:
     with PolicyPackServer(PACK_DIR) as server:
         yield server
+
+
+def test_the_default_pack_is_the_repos_policy_directory() -> None:
+    """``PolicyPackServer()`` without a directory runs ``policy/`` (the client's own path
+    decides it, so moving the module must not move the default)."""
+    assert DEFAULT_PACK_DIR == PACK_DIR
+    assert (DEFAULT_PACK_DIR / "PulumiPolicy.yaml").is_file()
 
 
 def test_analyzer_info_describes_every_policy(pack: PolicyPackServer) -> None:
