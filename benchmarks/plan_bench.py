@@ -4,7 +4,7 @@ For each fleet size N, measured in this one run, each measurement a fresh proces
 
 * plan: ``fleetctl plan --stack dev --no-policy --json > /dev/null``, the real CLI, with the
   fleet overridden to N instances (``--config fleet=...``: groups of at most 1,000, the
-  per-group limit of ``components/config.py``; two groups of N/2 up to 2,000);
+  per-group limit of ``components/config/fleet.py``; two groups of N/2 up to 2,000);
 * floor: a process that registers the same N ``aws.ec2.Instance``s with the same inputs as
   the program gives them (names, tags, metadata options, root block device, user data, AMI,
   subnet, security group, instance profile) under plain ``pulumi.runtime.set_mocks`` with a
@@ -45,7 +45,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 STACK = "dev"
 TARGET = 1.15
-GROUP_LIMIT = 1000  # FleetGroup.count's maximum in components/config.py
+GROUP_LIMIT = 1000  # FleetGroup.count's maximum in components/config/fleet.py
 ROLES = ("WebServer", "AppServer", "DbServer", "CacheServer", "BatchServer", "QueueServer",
          "SearchServer", "MailServer", "FileServer", "BuildServer")
 INSTANCE_TYPE = "aws:ec2/instance:Instance"

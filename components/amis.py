@@ -33,7 +33,7 @@ class OperatingSystem:
     # ("Volume of size N GB is smaller than snapshot ..."). Sources in tests/test_os_sizes.py.
     root_snapshot_gib: int = 8
     # The instance type a fleet group of this OS gets unless it sets instanceType (applied by
-    # components/config.py): Windows needs more than t3.micro's 1 GiB to be ready for the
+    # components/config/fleet.py): Windows needs more than t3.micro's 1 GiB to be ready for the
     # first inventory runs.
     default_instance_type: str = "t3.micro"
     # Patch Manager's name for the OS (a patch baseline's operating_system; SSM API

@@ -18,7 +18,7 @@ Sources:
   Migration Service troubleshooting pages): AL2023 ``al2023-repos-<region>-de612dc2``, AL2
   ``amazonlinux-2-repos-<region>`` and ``amazonlinux.<region>.amazonaws.com``.
 - Ubuntu, RHEL (Red Hat's own images) and Windows update from the internet, not from S3:
-  they need a NAT gateway (checked in components/config.py).
+  they need a NAT gateway (checked in components/config/patching.py).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ AWS:InstanceInformation, AWS:Network, AWS:ComplianceItem, ...) as JSON under
 - ``InventorySyncs`` (a *sending* stack): this account's syncs into another stack's bucket.
 
 A sync covers a whole account and region (not one workload): one per account and region, at
-most 5 per account (lab facts §4), which components/config.py enforces.
+most 5 per account (lab facts §4), which components/config/reporting.py enforces.
 """
 
 from __future__ import annotations

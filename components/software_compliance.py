@@ -117,7 +117,7 @@ def function_policy(region: str, account_id: str, log_group: str, partition: Par
 class SoftwarePolicyScheduleArgs:
     workload: str
     environment_tag: str
-    schedule: str  # an EventBridge schedule expression, validated in components/config.py
+    schedule: str  # an EventBridge schedule expression, validated in components/config/software_policy.py
     code: pulumi.Archive  # components.lambda_package.lambda_archive(...)
     region: str
     account_id: str
