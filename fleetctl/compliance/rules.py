@@ -1,8 +1,9 @@
 """Rules of the software policy: constraints, name globs, checks and their JSON form.
 
-The checks here are the single source of the rules' validation: ``components/config.py``
-calls them for ``softwarePolicy.rules`` (so a bad stack file fails before anything is
-registered) and :func:`rules_from_json` for the policy file the Lambda function reads.
+The checks here are the single source of the rules' validation:
+``components/config/software_policy.py`` calls them for ``softwarePolicy.rules`` (so a bad
+stack file fails before anything is registered) and :func:`rules_from_json` for the policy
+file the Lambda function reads.
 Standard library and univers only (packaged into the Lambda function).
 """
 
