@@ -6,16 +6,14 @@ the Systems Manager API Reference:
 
 * ``DescribeInstanceInformation``: MaxResults 5..50; ``tag:<key>`` filters (the fleet's
   ``Environment`` and ``Workload`` tags) -> 50 nodes a page, with their ``PlatformType``.
-* ``GetInventory``: at most 40 values per filter, MaxResults 1..50, exactly one
-  ``ResultAttributes`` type -> ``AWS:Application`` of 40 nodes per call, plus pages. A node
-  without ``AWS:Application`` data comes back without that type in its ``Data`` (or not at
-  all): it has no inventory yet.
-* ``ListInventoryEntries``: one node per call, MaxResults 1..50, no botocore paginator. Used
-  only when the service refuses ``AWS:Application`` as a GetInventory result type: accounts
-  report ``InvalidResultAttributeException: Result type name AWS:Application is not
-  supported. Supported type names are: AWS:InstanceInformation, AWS:PatchSummary``
-  (aws/aws-sdk#640, turbot/steampipe-plugin-aws#1972), a real-account behaviour no model
-  shows. The run then says it read per node (``inventory_source``).
+* ``GetInventory``: the API Reference allows only ``AWS:InstanceInformation`` as its result
+  type (ResultAttribute: "Valid value: AWS:InstanceInformation") and the service answers
+  ``AWS:Application`` with ``InvalidResultAttributeException`` (aws/aws-sdk#640,
+  turbot/steampipe-plugin-aws#1972). It is still tried once per run, 40 nodes a call, so a
+  stand-in or a service that answers it reads in batches.
+* ``ListInventoryEntries``: one node per call, MaxResults 1..50, no botocore paginator: what
+  the real service is read with (:mod:`.inventory`), after the refusal. The run says which it
+  used (``inventory_source``).
 * ``PutComplianceItems``: one resource per call; ``Items`` at most 10,000; item ``Title`` at
   most 500 characters; ``Details`` keys 1..64, values at most 4,096; ``ExecutionSummary``
   with the required ``ExecutionTime``, ``ExecutionId`` at most 100 and ``ExecutionType`` at
@@ -105,8 +103,8 @@ def discover_fleet(ssm: Any, tags: Mapping[str, str]) -> list[FleetNode]:
 
 
 def read_inventory(ssm: Any, nodes: Sequence[FleetNode]) -> tuple[list[InstanceSoftware], str]:
-    """Every node's ``AWS:Application`` entries, in batches of 40; per node only where the
-    service refuses the batched form. Returns the nodes (``applications`` None: no inventory
+    """Every node's ``AWS:Application`` entries: in batches of 40 where GetInventory answers
+    that type, else (the real service) per node. Returns the nodes (``applications`` None: no inventory
     yet) and the operation that read them (``GetInventory`` or ``ListInventoryEntries``)."""
     from botocore.exceptions import ClientError
 

@@ -2,7 +2,8 @@
 
 ``fleetctl compliance evaluate (--stack NAME | --workload W --policy FILE) [--put] [--json]``
 reads the fleet's managed nodes (``Environment``/``Workload`` tags), their ``AWS:Application``
-inventory (GetInventory, 40 nodes a call), judges them by the software policy and prints which
+inventory (ListInventoryEntries per node, since GetInventory answers no such result type:
+:mod:`fleetctl.compliance.inventory`), judges them by the software policy and prints which
 node breaks which rule; ``--put`` writes the verdicts as compliance type
 ``Custom:SoftwarePolicy`` (one PutComplianceItems per node). The same code path as the
 scheduled Lambda function (:func:`fleetctl.compliance.run.run_policy`). The policy: ``--policy
