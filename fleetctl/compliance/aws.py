@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -84,21 +84,27 @@ class PutOutcome:
 # --- reads ---------------------------------------------------------------------------------
 
 
-def discover_fleet(ssm: Any, tags: Mapping[str, str]) -> list[FleetNode]:
-    """Managed nodes carrying every tag in ``tags`` (``tag:<key>`` filters, 50 a page),
-    sorted by instance id."""
+def managed_node_infos(ssm: Any, tags: Mapping[str, str]) -> Iterator[dict[str, Any]]:
+    """DescribeInstanceInformation's entries for the managed nodes carrying every tag in
+    ``tags`` (``tag:<key>`` filters, 50 a page); ``fleetctl check`` reads the same list."""
     filters = [{"Key": f"tag:{key}", "Values": [value]} for key, value in tags.items()]
-    nodes: dict[str, FleetNode] = {}
     for page in ssm.get_paginator("describe_instance_information").paginate(
         Filters=filters, PaginationConfig={"PageSize": PAGE_SIZE}
     ):
-        for info in page.get("InstanceInformationList", []):
-            nodes[info["InstanceId"]] = FleetNode(
-                instance_id=info["InstanceId"],
-                platform_type=info.get("PlatformType"),
-                platform_name=info.get("PlatformName"),
-                ping_status=info.get("PingStatus"),
-            )
+        yield from page.get("InstanceInformationList", [])
+
+
+def discover_fleet(ssm: Any, tags: Mapping[str, str]) -> list[FleetNode]:
+    """Managed nodes carrying every tag in ``tags``, sorted by instance id."""
+    nodes = {
+        info["InstanceId"]: FleetNode(
+            instance_id=info["InstanceId"],
+            platform_type=info.get("PlatformType"),
+            platform_name=info.get("PlatformName"),
+            ping_status=info.get("PingStatus"),
+        )
+        for info in managed_node_infos(ssm, tags)
+    }
     return [nodes[key] for key in sorted(nodes)]
 
 
@@ -249,33 +255,46 @@ _SEVERITY_COUNTS = {
 }
 
 
+def compliance_summary_items(
+    ssm: Any, instance_ids: Iterable[str], compliance_types: Sequence[str] | None = None
+) -> Iterator[dict[str, Any]]:
+    """ListResourceComplianceSummaries' entries (50 a page) of the resources in
+    ``instance_ids``, of ``compliance_types`` (None: every type). The API filters by type, not
+    by resource: every page of the account is read and the others dropped here. ``fleetctl
+    check`` reads the same list."""
+    wanted = set(instance_ids)
+    kwargs: dict[str, Any] = {"PaginationConfig": {"PageSize": PAGE_SIZE}}
+    if compliance_types:
+        kwargs["Filters"] = [
+            {"Key": "ComplianceType", "Values": list(compliance_types), "Type": "EQUAL"}
+        ]
+    for page in ssm.get_paginator("list_resource_compliance_summaries").paginate(**kwargs):
+        for item in page.get("ResourceComplianceSummaryItems", []):
+            if item.get("ResourceId") in wanted:
+                yield item
+
+
 def read_compliance(
     ssm: Any, instance_ids: Sequence[str], compliance_type: str | None = None
 ) -> list[ComplianceSummary]:
-    """Every compliance type's summary per node (or one type), kept to ``instance_ids``;
-    ListResourceComplianceSummaries, 50 a page."""
-    wanted = set(instance_ids)
-    kwargs: dict[str, Any] = {"PaginationConfig": {"PageSize": PAGE_SIZE}}
-    if compliance_type:
-        kwargs["Filters"] = [{"Key": "ComplianceType", "Values": [compliance_type], "Type": "EQUAL"}]
+    """Every compliance type's summary per node (or one type), kept to ``instance_ids``."""
     summaries = []
-    for page in ssm.get_paginator("list_resource_compliance_summaries").paginate(**kwargs):
-        for item in page.get("ResourceComplianceSummaryItems", []):
-            if item.get("ResourceId") not in wanted:
-                continue
-            non_compliant = item.get("NonCompliantSummary") or {}
-            severity = non_compliant.get("SeveritySummary") or {}
-            summaries.append(
-                ComplianceSummary(
-                    instance_id=item["ResourceId"],
-                    compliance_type=item.get("ComplianceType", ""),
-                    status=item.get("Status", "UNKNOWN"),
-                    non_compliant_by_severity={
-                        name: int(severity.get(member, 0)) for name, member in _SEVERITY_COUNTS.items()
-                    },
-                    compliant_count=int((item.get("CompliantSummary") or {}).get("CompliantCount", 0)),
-                    non_compliant_count=int(non_compliant.get("NonCompliantCount", 0)),
-                    execution_time=(item.get("ExecutionSummary") or {}).get("ExecutionTime"),
-                )
+    for item in compliance_summary_items(
+        ssm, instance_ids, [compliance_type] if compliance_type else None
+    ):
+        non_compliant = item.get("NonCompliantSummary") or {}
+        severity = non_compliant.get("SeveritySummary") or {}
+        summaries.append(
+            ComplianceSummary(
+                instance_id=item["ResourceId"],
+                compliance_type=item.get("ComplianceType", ""),
+                status=item.get("Status", "UNKNOWN"),
+                non_compliant_by_severity={
+                    name: int(severity.get(member, 0)) for name, member in _SEVERITY_COUNTS.items()
+                },
+                compliant_count=int((item.get("CompliantSummary") or {}).get("CompliantCount", 0)),
+                non_compliant_count=int(non_compliant.get("NonCompliantCount", 0)),
+                execution_time=(item.get("ExecutionSummary") or {}).get("ExecutionTime"),
             )
+        )
     return sorted(summaries, key=lambda s: (s.instance_id, s.compliance_type))

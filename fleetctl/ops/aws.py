@@ -51,6 +51,7 @@ from botocore.exceptions import ClientError, ProfileNotFound
 
 # Retries, timeouts and chunking live in fleetctl.compliance.clients (shared with the
 # software-policy Lambda function); re-exported here under their old names.
+from fleetctl.compliance import aws as compliance_aws
 from fleetctl.compliance import inventory
 from fleetctl.compliance.clients import MAX_RETRIES as MAX_RETRIES
 from fleetctl.compliance.clients import TIMEOUT_ATTEMPTS as TIMEOUT_ATTEMPTS
@@ -230,28 +231,22 @@ def fetch_console_diagnosis(ec2: Any, instance_id: str) -> ConsoleDiagnosis:
 
 
 def fetch_managed_nodes(ssm: Any, selector: FleetSelector) -> list[ManagedNode]:
-    """Managed nodes carrying both fleet tags (``tag:<key>`` filters, 50 per page)."""
-    filters = [{"Key": f"tag:{k}", "Values": [v]} for k, v in selector.tags.items()]
-    result: list[ManagedNode] = []
-    for page in ssm.get_paginator("describe_instance_information").paginate(
-        Filters=filters, PaginationConfig={"PageSize": PAGE_SIZE}
-    ):
-        for info in page.get("InstanceInformationList", []):
-            result.append(
-                ManagedNode(
-                    instance_id=info["InstanceId"],
-                    ping_status=info.get("PingStatus", "Unknown"),
-                    agent_version=info.get("AgentVersion"),
-                    is_latest_version=info.get("IsLatestVersion"),
-                    platform_type=info.get("PlatformType"),
-                    platform_name=info.get("PlatformName"),
-                    platform_version=info.get("PlatformVersion"),
-                    last_ping=info.get("LastPingDateTime"),
-                    association_status=info.get("AssociationStatus"),
-                    resource_type=info.get("ResourceType"),
-                )
-            )
-    return result
+    """Managed nodes carrying both fleet tags (the list the software policy reads too)."""
+    return [
+        ManagedNode(
+            instance_id=info["InstanceId"],
+            ping_status=info.get("PingStatus", "Unknown"),
+            agent_version=info.get("AgentVersion"),
+            is_latest_version=info.get("IsLatestVersion"),
+            platform_type=info.get("PlatformType"),
+            platform_name=info.get("PlatformName"),
+            platform_version=info.get("PlatformVersion"),
+            last_ping=info.get("LastPingDateTime"),
+            association_status=info.get("AssociationStatus"),
+            resource_type=info.get("ResourceType"),
+        )
+        for info in compliance_aws.managed_node_infos(ssm, selector.tags)
+    ]
 
 
 # --- SSM: association ----------------------------------------------------------------------
@@ -439,28 +434,20 @@ def query_inventory(
 def fetch_compliance_summaries(
     ssm: Any, instance_ids: Iterable[str], compliance_types: Sequence[str]
 ) -> list[ComplianceSummary]:
-    """Per-resource compliance of the given types, kept to ``instance_ids``."""
-    wanted = set(instance_ids)
-    result: list[ComplianceSummary] = []
-    for page in ssm.get_paginator("list_resource_compliance_summaries").paginate(
-        Filters=[{"Key": "ComplianceType", "Values": list(compliance_types), "Type": "EQUAL"}],
-        PaginationConfig={"PageSize": PAGE_SIZE},
-    ):
-        for item in page.get("ResourceComplianceSummaryItems", []):
-            if item.get("ResourceId") not in wanted:
-                continue
-            result.append(
-                ComplianceSummary(
-                    resource_id=item["ResourceId"],
-                    compliance_type=item.get("ComplianceType", ""),
-                    status=item.get("Status", "UNKNOWN"),
-                    overall_severity=item.get("OverallSeverity"),
-                    compliant_count=item.get("CompliantSummary", {}).get("CompliantCount", 0),
-                    non_compliant_count=item.get("NonCompliantSummary", {}).get("NonCompliantCount", 0),
-                    execution_time=item.get("ExecutionSummary", {}).get("ExecutionTime"),
-                )
-            )
-    return result
+    """Per-resource compliance of the given types, kept to ``instance_ids`` (the list
+    ``fleetctl compliance report`` reads too)."""
+    return [
+        ComplianceSummary(
+            resource_id=item["ResourceId"],
+            compliance_type=item.get("ComplianceType", ""),
+            status=item.get("Status", "UNKNOWN"),
+            overall_severity=item.get("OverallSeverity"),
+            compliant_count=item.get("CompliantSummary", {}).get("CompliantCount", 0),
+            non_compliant_count=item.get("NonCompliantSummary", {}).get("NonCompliantCount", 0),
+            execution_time=item.get("ExecutionSummary", {}).get("ExecutionTime"),
+        )
+        for item in compliance_aws.compliance_summary_items(ssm, instance_ids, compliance_types)
+    ]
 
 
 def fetch_non_compliant_items(ssm: Any, instance_id: str, compliance_type: str) -> list[ComplianceItem]:
