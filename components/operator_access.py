@@ -115,6 +115,18 @@ def compliance_writer_policy(region: str, account_id: str, partition: str = "aws
     })
 
 
+def _managed_policy(
+    owner: pulumi.ComponentResource, name: str, args: OperatorAccessArgs, description: str, document: str
+) -> aws.iam.Policy:
+    """One IAM managed policy of ``owner``, on the stack's IAM path and tags (attached by
+    whoever grants access: the stack attaches it to nothing)."""
+    return aws.iam.Policy(
+        name,
+        aws.iam.PolicyArgs(description=description, path=args.path, policy=document, tags=args.tags),
+        pulumi.ResourceOptions(parent=owner),
+    )
+
+
 class OperatorAccess(pulumi.ComponentResource):
     policy_arn: pulumi.Output[str]
 
@@ -122,16 +134,13 @@ class OperatorAccess(pulumi.ComponentResource):
         self, name: str, args: OperatorAccessArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("ssm-inventory:iam:OperatorAccess", name, None, opts)
-        policy = aws.iam.Policy(
+        policy = _managed_policy(
+            self,
             f"{name}-read-only",
-            aws.iam.PolicyArgs(
-                description="Read-only view of the SSM fleet: registration, inventory "
-                "association, inventory and compliance (fleetctl check)",
-                path=args.path,
-                policy=fleet_read_policy(args.region, args.account_id, args.partition),
-                tags=args.tags,
-            ),
-            pulumi.ResourceOptions(parent=self),
+            args,
+            "Read-only view of the SSM fleet: registration, inventory "
+            "association, inventory and compliance (fleetctl check)",
+            fleet_read_policy(args.region, args.account_id, args.partition),
         )
         self.policy_arn = policy.arn
         self.register_outputs({"policyArn": self.policy_arn})
@@ -146,16 +155,13 @@ class ComplianceWriterAccess(pulumi.ComponentResource):
         self, name: str, args: OperatorAccessArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("ssm-inventory:iam:ComplianceWriterAccess", name, None, opts)
-        policy = aws.iam.Policy(
+        policy = _managed_policy(
+            self,
             f"{name}-writer",
-            aws.iam.PolicyArgs(
-                description="Writes compliance items (fleetctl compliance evaluate --put); "
-                "attach together with the read-only operator policy",
-                path=args.path,
-                policy=compliance_writer_policy(args.region, args.account_id, args.partition),
-                tags=args.tags,
-            ),
-            pulumi.ResourceOptions(parent=self),
+            args,
+            "Writes compliance items (fleetctl compliance evaluate --put); "
+            "attach together with the read-only operator policy",
+            compliance_writer_policy(args.region, args.account_id, args.partition),
         )
         self.policy_arn = policy.arn
         self.register_outputs({"policyArn": self.policy_arn})
